@@ -1,0 +1,39 @@
+# Thin wrapper; the real work is in CMake, ctest and the scripts it names.
+#   make deps       install what is missing (Debian packages, pinned tools), idempotent
+#   make build      configure and build everything (build/)
+#   make test-unit  unit tests only
+#   make test       deps + build + lint + every test (unit, smoke, integration)
+#   make run        the whole system locally (see README)
+#   make clean      remove build/
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= 2
+TESTBED := test/integration/testbed
+TOOLS_PATH = $(shell $(TESTBED)/build-tools.sh --path)
+export PATH := $(TOOLS_PATH):$(PATH)
+
+.PHONY: deps build test-unit test lint run clean bench
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
+
+lint:
+	cd proto && buf lint
+
+test: deps
+	@scripts/run-tests.sh
+
+run: deps build
+	@scripts/run-local.sh
+
+clean:
+	rm -rf $(BUILD_DIR)
