@@ -1,0 +1,317 @@
+#include "libs/kube/rest_client.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/backoff.h"
+#include "libs/common/status_macros.h"
+#include "libs/kube/api_error.h"
+
+namespace werf::kube {
+namespace {
+
+std::string QueryEscape(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// Appends "?k=v&..." for the non-empty values.
+class Query {
+ public:
+  Query& Add(absl::string_view key, absl::string_view value) {
+    if (!value.empty()) {
+      absl::StrAppend(&text_, text_.empty() ? "?" : "&", key, "=", QueryEscape(value));
+    }
+    return *this;
+  }
+  const std::string& str() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+absl::StatusOr<nlohmann::json> ParseObject(const std::string& body, absl::string_view what) {
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return absl::DataLossError(absl::StrCat(what, ": the API server answered with invalid JSON"));
+  }
+  return parsed;
+}
+
+std::string ObjectName(const nlohmann::json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "";
+  return metadata->value("name", "");
+}
+
+bool IsIdempotent(absl::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "DELETE";
+}
+
+std::optional<absl::Duration> ParseRetryAfter(const std::map<std::string, std::string>& headers) {
+  const auto it = headers.find("retry-after");
+  int seconds = 0;
+  if (it == headers.end() || !absl::SimpleAtoi(it->second, &seconds) || seconds < 0) {
+    return std::nullopt;
+  }
+  return absl::Seconds(seconds);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<RestClient>> RestClient::Create(ClusterConfig config,
+                                                               RestOptions options) {
+  if (config.server.empty()) {
+    return absl::InvalidArgumentError("the cluster configuration has no API server address");
+  }
+  return std::shared_ptr<RestClient>(new RestClient(std::move(config), std::move(options)));
+}
+
+RestClient::RestClient(ClusterConfig config, RestOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      transport_(TlsSettings{config_.ca_pem, config_.client_cert_pem, config_.client_key_pem,
+                             config_.insecure_skip_tls_verify}),
+      limiter_(options_.qps, options_.burst) {}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Headers(
+    absl::string_view content_type) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  if (!content_type.empty()) headers.emplace_back("Content-Type", std::string(content_type));
+  if (config_.token != nullptr) {
+    ASSIGN_OR_RETURN(std::string token, config_.token->Token());
+    headers.emplace_back("Authorization", absl::StrCat("Bearer ", token));
+  }
+  return headers;
+}
+
+absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
+                                             const std::string& path_and_query, std::string body,
+                                             absl::string_view content_type,
+                                             absl::Duration timeout) {
+  const std::string what = absl::StrCat(method, " ", path_and_query);
+  absl::StatusOr<common::ExponentialBackoff> backoff = common::ExponentialBackoff::Create(
+      {.initial = absl::Milliseconds(200), .max = absl::Seconds(5)});
+  if (!backoff.ok()) return backoff.status();
+  HttpRequest request{.method = std::string(method),
+                      .url = config_.server + path_and_query,
+                      .body = std::move(body),
+                      .timeout = timeout};
+  absl::Status last;
+  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    limiter_.Wait();
+    ASSIGN_OR_RETURN(request.headers, Headers(body.empty() ? content_type : content_type));
+    requests_sent_.fetch_add(1);
+    absl::StatusOr<HttpResponse> response = transport_.Perform(request);
+    const bool retries_left = attempt < options_.max_retries;
+    if (!response.ok()) {
+      last = response.status();
+      if (retries_left && IsIdempotent(method) && !absl::IsCancelled(last)) {
+        absl::SleepFor(backoff->Next());
+        continue;
+      }
+      return last;
+    }
+    if (response->status >= 200 && response->status < 300) return std::move(response->body);
+    const std::optional<absl::Duration> retry_after = ParseRetryAfter(response->headers);
+    last = StatusFromApiResponse(response->status, response->body, what, retry_after);
+    if (retries_left && response->status == 429) {
+      // Honour the server's pacing, but never sleep a controller for long.
+      absl::SleepFor(std::min(retry_after.value_or(absl::Seconds(1)), absl::Seconds(10)));
+      continue;
+    }
+    if (retries_left && IsIdempotent(method) && response->status >= 500 &&
+        response->status != 501) {
+      absl::SleepFor(retry_after.value_or(backoff->Next()));
+      continue;
+    }
+    return last;
+  }
+  return last;
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Get(const Resource& resource, absl::string_view ns,
+                                               absl::string_view name,
+                                               absl::string_view subresource) {
+  const std::string path = resource.Path(ns, name, subresource);
+  ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout));
+  return ParseObject(body, path);
+}
+
+absl::StatusOr<ListResult> RestClient::List(const Resource& resource, absl::string_view ns,
+                                            const ListOptions& options) {
+  Query query;
+  query.Add("labelSelector", options.label_selector)
+      .Add("fieldSelector", options.field_selector)
+      .Add("limit", options.limit > 0 ? absl::StrCat(options.limit) : "")
+      .Add("continue", options.continue_token)
+      .Add("resourceVersion", options.resource_version);
+  const std::string path = resource.Path(ns) + query.str();
+  ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout));
+  ASSIGN_OR_RETURN(nlohmann::json list, ParseObject(body, path));
+  ListResult result;
+  if (list.contains("items") && list["items"].is_array()) {
+    result.items.reserve(list["items"].size());
+    for (nlohmann::json& item : list["items"]) result.items.push_back(std::move(item));
+  }
+  if (list.contains("metadata") && list["metadata"].is_object()) {
+    result.resource_version = list["metadata"].value("resourceVersion", "");
+    result.continue_token = list["metadata"].value("continue", "");
+  }
+  return result;
+}
+
+absl::StatusOr<ListResult> RestClient::ListAll(const Resource& resource, absl::string_view ns,
+                                               const ListOptions& options) {
+  ListOptions page_options = options;
+  ASSIGN_OR_RETURN(ListResult all, List(resource, ns, page_options));
+  std::string next = all.continue_token;
+  while (!next.empty()) {
+    page_options.continue_token = next;
+    // A continued list must not name a resourceVersion; the token pins it.
+    page_options.resource_version.clear();
+    ASSIGN_OR_RETURN(ListResult page, List(resource, ns, page_options));
+    for (nlohmann::json& item : page.items) all.items.push_back(std::move(item));
+    next = page.continue_token;
+  }
+  all.continue_token.clear();
+  return all;
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Create(const Resource& resource, absl::string_view ns,
+                                                  const nlohmann::json& object) {
+  const std::string path = resource.Path(ns);
+  ASSIGN_OR_RETURN(std::string body,
+                   Send("POST", path, object.dump(), "application/json", options_.timeout));
+  return ParseObject(body, path);
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Update(const Resource& resource, absl::string_view ns,
+                                                  const nlohmann::json& object,
+                                                  absl::string_view subresource) {
+  const std::string name = ObjectName(object);
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("update of ", resource.DisplayName(), ": the object has no metadata.name"));
+  }
+  const std::string path = resource.Path(ns, name, subresource);
+  ASSIGN_OR_RETURN(std::string body,
+                   Send("PUT", path, object.dump(), "application/json", options_.timeout));
+  return ParseObject(body, path);
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Patch(const Resource& resource, absl::string_view ns,
+                                                 absl::string_view name, PatchType type,
+                                                 const nlohmann::json& patch,
+                                                 absl::string_view subresource) {
+  absl::string_view content_type = "application/merge-patch+json";
+  if (type == PatchType::kJson) content_type = "application/json-patch+json";
+  if (type == PatchType::kStrategicMerge) content_type = "application/strategic-merge-patch+json";
+  const std::string path = resource.Path(ns, name, subresource);
+  ASSIGN_OR_RETURN(std::string body,
+                   Send("PATCH", path, patch.dump(), content_type, options_.timeout));
+  return ParseObject(body, path);
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Apply(const Resource& resource, absl::string_view ns,
+                                                 absl::string_view name,
+                                                 const nlohmann::json& object,
+                                                 absl::string_view field_manager, bool force,
+                                                 absl::string_view subresource) {
+  Query query;
+  query.Add("fieldManager", field_manager).Add("force", force ? "true" : "");
+  const std::string path = resource.Path(ns, name, subresource) + query.str();
+  ASSIGN_OR_RETURN(std::string body, Send("PATCH", path, object.dump(),
+                                          "application/apply-patch+yaml", options_.timeout));
+  return ParseObject(body, path);
+}
+
+absl::Status RestClient::Delete(const Resource& resource, absl::string_view ns,
+                                absl::string_view name, const DeleteOptions& options) {
+  nlohmann::json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
+  if (!options.precondition_resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
+  }
+  return Send("DELETE", resource.Path(ns, name), body.dump(), "application/json",
+              options_.timeout)
+      .status();
+}
+
+absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
+                               const WatchOptions& options,
+                               const std::function<bool(absl::string_view)>& on_chunk,
+                               const std::atomic<bool>* stop) {
+  Query query;
+  query.Add("watch", "1")
+      .Add("resourceVersion", options.resource_version)
+      .Add("labelSelector", options.label_selector)
+      .Add("fieldSelector", options.field_selector)
+      .Add("timeoutSeconds", absl::StrCat(options.timeout_seconds))
+      .Add("allowWatchBookmarks", options.allow_bookmarks ? "true" : "");
+  const std::string path = resource.Path(ns) + query.str();
+  limiter_.Wait();
+  ASSIGN_OR_RETURN(auto headers, Headers(""));
+  // Until the status line is known, collect the body: a refusal is a Status object.
+  long status_seen = 0;
+  std::string error_body;
+  HttpRequest request{.method = "GET",
+                      .url = config_.server + path,
+                      .headers = std::move(headers),
+                      // The server ends the watch at timeoutSeconds; allow for slack.
+                      .timeout = absl::Seconds(options.timeout_seconds + 30),
+                      .cancel = stop};
+  bool first_chunk = true;
+  request.on_body_chunk = [&](absl::string_view chunk) {
+    if (first_chunk) {
+      first_chunk = false;
+      status_seen = 200;
+    }
+    return on_chunk(chunk);
+  };
+  requests_sent_.fetch_add(1);
+  absl::StatusOr<HttpResponse> response = transport_.Perform(request);
+  (void)status_seen;
+  if (!response.ok()) return response.status();
+  if (response->status >= 200 && response->status < 300) return absl::OkStatus();
+  return StatusFromApiResponse(response->status, error_body, absl::StrCat("GET ", path),
+                               ParseRetryAfter(response->headers));
+}
+
+absl::StatusOr<std::string> RestClient::PodLogs(absl::string_view ns, absl::string_view pod,
+                                                absl::string_view container, int tail_lines,
+                                                int64_t limit_bytes) {
+  Query query;
+  query.Add("container", container)
+      .Add("tailLines", tail_lines > 0 ? absl::StrCat(tail_lines) : "")
+      .Add("limitBytes", limit_bytes > 0 ? absl::StrCat(limit_bytes) : "");
+  return Send("GET", resources::kPods.Path(ns, pod, "log") + query.str(), "", "",
+              options_.timeout);
+}
+
+absl::StatusOr<nlohmann::json> RestClient::Call(absl::string_view method,
+                                                absl::string_view path_and_query,
+                                                const nlohmann::json* body,
+                                                absl::string_view content_type) {
+  const std::string path(path_and_query);
+  ASSIGN_OR_RETURN(std::string answer, Send(method, path, body ? body->dump() : "",
+                                            body ? content_type : "", options_.timeout));
+  return ParseObject(answer, path);
+}
+
+}  // namespace werf::kube

@@ -1,0 +1,142 @@
+// A typed-enough REST client for the Kubernetes API: objects are nlohmann::json,
+// errors are absl::Status carrying the API's reason (see api_error.h). Mirrors the
+// verbs of client-go's dynamic client, plus watch streaming and pod logs.
+#ifndef WERF_OPERATOR_LIBS_KUBE_REST_CLIENT_H_
+#define WERF_OPERATOR_LIBS_KUBE_REST_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "libs/kube/client_rate_limiter.h"
+#include "libs/kube/cluster_config.h"
+#include "libs/kube/curl_transport.h"
+#include "libs/kube/resource.h"
+#include "nlohmann/json.hpp"
+
+namespace werf::kube {
+
+struct RestOptions {
+  // controller-runtime's defaults; client-go's own (5/10) are too tight for an operator.
+  double qps = 20;
+  int burst = 30;
+  absl::Duration timeout = absl::Seconds(30);
+  // Extra attempts for idempotent verbs on transport errors and 5xx, and for any
+  // verb on 429 (the server did not process it).
+  int max_retries = 3;
+  std::string user_agent = "werf-operator";
+};
+
+struct ListOptions {
+  std::string label_selector{};
+  std::string field_selector{};
+  int64_t limit = 0;  // page size; 0 lets the server decide
+  std::string continue_token{};
+  std::string resource_version{};
+};
+
+struct ListResult {
+  std::vector<nlohmann::json> items;
+  std::string resource_version;
+  std::string continue_token;
+};
+
+struct WatchOptions {
+  std::string resource_version{};
+  std::string label_selector{};
+  std::string field_selector{};
+  int timeout_seconds = 300;  // server-side end of the watch
+  bool allow_bookmarks = true;
+};
+
+struct DeleteOptions {
+  std::string propagation_policy{};  // "Foreground", "Background", "Orphan" or empty
+  std::string precondition_uid{};
+  std::string precondition_resource_version{};
+};
+
+enum class PatchType { kMerge, kJson, kStrategicMerge };
+
+class RestClient {
+ public:
+  static absl::StatusOr<std::shared_ptr<RestClient>> Create(ClusterConfig config,
+                                                            RestOptions options = {});
+
+  absl::StatusOr<nlohmann::json> Get(const Resource& resource, absl::string_view ns,
+                                     absl::string_view name, absl::string_view subresource = "");
+  // One page.
+  absl::StatusOr<ListResult> List(const Resource& resource, absl::string_view ns,
+                                  const ListOptions& options = {});
+  // Every page, following `continue`; the result's resource_version is the first page's.
+  absl::StatusOr<ListResult> ListAll(const Resource& resource, absl::string_view ns,
+                                     const ListOptions& options = {});
+  absl::StatusOr<nlohmann::json> Create(const Resource& resource, absl::string_view ns,
+                                        const nlohmann::json& object);
+  // PUT; the object's metadata.resourceVersion makes it a compare-and-swap (409 Conflict).
+  absl::StatusOr<nlohmann::json> Update(const Resource& resource, absl::string_view ns,
+                                        const nlohmann::json& object,
+                                        absl::string_view subresource = "");
+  absl::StatusOr<nlohmann::json> UpdateStatus(const Resource& resource, absl::string_view ns,
+                                              const nlohmann::json& object) {
+    return Update(resource, ns, object, "status");
+  }
+  absl::StatusOr<nlohmann::json> Patch(const Resource& resource, absl::string_view ns,
+                                       absl::string_view name, PatchType type,
+                                       const nlohmann::json& patch,
+                                       absl::string_view subresource = "");
+  // Server-side apply.
+  absl::StatusOr<nlohmann::json> Apply(const Resource& resource, absl::string_view ns,
+                                       absl::string_view name, const nlohmann::json& object,
+                                       absl::string_view field_manager, bool force,
+                                       absl::string_view subresource = "");
+  absl::Status Delete(const Resource& resource, absl::string_view ns, absl::string_view name,
+                      const DeleteOptions& options = {});
+
+  // Streams a watch; `on_chunk` receives raw bytes of newline-delimited events.
+  // Returns OK when the server ends the watch, the API error when it refuses it
+  // (e.g. 410 Gone), kCancelled when `stop` is set or on_chunk returns false.
+  absl::Status Watch(const Resource& resource, absl::string_view ns, const WatchOptions& options,
+                     const std::function<bool(absl::string_view)>& on_chunk,
+                     const std::atomic<bool>* stop);
+
+  // The last `tail_lines` lines of a container's log, at most `limit_bytes`.
+  absl::StatusOr<std::string> PodLogs(absl::string_view ns, absl::string_view pod,
+                                      absl::string_view container, int tail_lines,
+                                      int64_t limit_bytes);
+
+  // Any request by path (e.g. POST /apis/authentication.k8s.io/v1/tokenreviews).
+  absl::StatusOr<nlohmann::json> Call(absl::string_view method, absl::string_view path_and_query,
+                                      const nlohmann::json* body = nullptr,
+                                      absl::string_view content_type = "application/json");
+
+  const ClusterConfig& config() const { return config_; }
+  // Requests sent (attempts, including retries), for tests and benchmarks.
+  int64_t requests_sent() const { return requests_sent_.load(); }
+
+ private:
+  RestClient(ClusterConfig config, RestOptions options);
+
+  // One request with rate limiting, auth, retries and error mapping. Returns the body.
+  absl::StatusOr<std::string> Send(absl::string_view method, const std::string& path_and_query,
+                                   std::string body, absl::string_view content_type,
+                                   absl::Duration timeout);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Headers(
+      absl::string_view content_type);
+
+  const ClusterConfig config_;
+  const RestOptions options_;
+  CurlTransport transport_;
+  ClientRateLimiter limiter_;
+  std::atomic<int64_t> requests_sent_{0};
+};
+
+}  // namespace werf::kube
+
+#endif  // WERF_OPERATOR_LIBS_KUBE_REST_CLIENT_H_
