@@ -1,0 +1,171 @@
+// GoogleTest support for tests that run against the real test bed (see README.md here):
+// a control plane with kwok nodes and five OCI registries, brought up by the `testbed` script.
+//
+// Linking werf_testbed_support registers a ::testing::Environment that, before the first
+// test, either reuses a running test bed (WERF_TESTBED_ENV names a file holding the output of
+// `testbed env`, or WERF_TESTBED_REUSE=1 reuses the one in WERF_TESTBED_DIR) or runs
+// `testbed up` (idempotent: a no-op when already up). The test bed is left running for the
+// next test binary; `testbed down` stops it. The environment exports the test bed's variables
+// (KUBECONFIG, PATH with kubectl/crane/etcdctl, ...) into this process, so every helper and
+// every child process sees them.
+#ifndef WERF_TEST_INTEGRATION_TESTBED_TESTBED_SUPPORT_H_
+#define WERF_TEST_INTEGRATION_TESTBED_TESTBED_SUPPORT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace werf::testbed {
+
+// The variables printed by `testbed env`.
+class TestbedEnv {
+ public:
+  // Parses `export NAME='value'` lines (the format `testbed env` writes).
+  static absl::StatusOr<TestbedEnv> Parse(absl::string_view env_sh);
+
+  // The value of NAME, or NotFound naming the variable.
+  absl::StatusOr<std::string> Get(absl::string_view name) const;
+  // The value of NAME; an empty string when the test bed did not export it.
+  std::string Value(absl::string_view name) const;
+  const std::map<std::string, std::string, std::less<>>& vars() const { return vars_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> vars_;
+};
+
+// Brings the test bed up or reuses it, once per process (later calls return the same result),
+// and exports its variables into this process. Safe to call from any thread.
+absl::StatusOr<const TestbedEnv*> EnsureTestbed();
+
+// The test bed of this process. Call only after EnsureTestbed() succeeded (the registered
+// environment does that before any test runs); otherwise aborts with the reason.
+const TestbedEnv& Env();
+
+// Registers the environment (idempotent). Linking the library already does; call it from
+// main() when you link a custom main and want to be explicit.
+void RegisterTestbedEnvironment();
+
+// --- commands ------------------------------------------------------------------------
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  std::string stdin_data;
+  absl::Duration timeout = absl::Seconds(60);
+  // Added to (or overriding) this process's environment.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string working_dir;
+};
+
+// Runs argv[0] (searched in PATH) in its own process group and captures its output. Fails only
+// when the command cannot run or times out (DeadlineExceeded; the group is killed); a non-zero
+// exit is a result, not an error.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Like Run, but a non-zero exit is an error carrying stderr; returns stdout.
+absl::StatusOr<std::string> RunCommandOk(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// --- Kubernetes ----------------------------------------------------------------------
+
+// kubectl with the test bed's admin kubeconfig; returns stdout.
+absl::StatusOr<std::string> Kubectl(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// kubectl apply -f - (server-side validation; any namespace must be in the YAML).
+absl::Status ApplyYaml(absl::string_view yaml);
+
+// An object for the kubectl-based helpers: kind as kubectl accepts it ("job", "pods",
+// "configmap"), name, and namespace (empty for cluster-scoped objects).
+struct ObjectRef {
+  std::string kind;
+  std::string name;
+  std::string ns = "default";
+};
+
+// kubectl get -o jsonpath=<jsonpath> on one object.
+absl::StatusOr<std::string> GetJsonPath(const ObjectRef& object, absl::string_view jsonpath);
+
+// Polls `condition` every `interval` until it returns true. An error from `condition` does not
+// stop the wait (the object may not exist yet) but is reported on timeout, as DeadlineExceeded
+// mentioning `what`.
+absl::Status WaitFor(absl::string_view what, absl::FunctionRef<absl::StatusOr<bool>()> condition,
+                     absl::Duration timeout, absl::Duration interval = absl::Milliseconds(250));
+
+// Waits until the jsonpath of the object equals `expected`; returns the last value seen.
+absl::StatusOr<std::string> WaitForJsonPath(const ObjectRef& object, absl::string_view jsonpath,
+                                            absl::string_view expected, absl::Duration timeout);
+
+// Waits until the object no longer exists.
+absl::Status WaitForDeleted(const ObjectRef& object, absl::Duration timeout);
+
+// A token for the ServiceAccount through the TokenRequest API (kubectl create token).
+// `audiences` empty means the API server's own audience.
+absl::StatusOr<std::string> MintServiceAccountToken(absl::string_view ns, absl::string_view service_account,
+                                                    absl::Duration lifetime = absl::Hours(1),
+                                                    const std::vector<std::string>& audiences = {});
+
+// --- etcd ----------------------------------------------------------------------------
+
+// The current etcd revision (every Kubernetes resourceVersion is one).
+absl::StatusOr<int64_t> EtcdRevision();
+
+// Compacts etcd at its current revision (physically) and returns that revision: afterwards a
+// watch or list from an older resourceVersion gets 410 Gone.
+absl::StatusOr<int64_t> CompactEtcd();
+
+// --- registries ----------------------------------------------------------------------
+
+enum class RegistryFlavour {
+  kAnonymous,  // distribution v3, no auth, HTTP
+  kBasic,      // distribution v3, htpasswd basic auth, HTTP
+  kToken,      // distribution v3, token auth against the test bed's issuer, HTTP
+  kTls,        // distribution v3, no auth, HTTPS with a certificate of the test CA
+  kV2,         // Debian's docker-registry 2.8, no auth, HTTP
+};
+
+absl::string_view FlavourName(RegistryFlavour flavour);
+
+// How to reach one registry. Credentials are empty for anonymous registries; for the token
+// registry they are the user allowed to pull, push and delete.
+struct Registry {
+  RegistryFlavour flavour = RegistryFlavour::kAnonymous;
+  std::string host;  // 127.0.0.1:port
+  std::string username;
+  std::string password;
+  std::string ca_file;  // the test CA, for kTls only
+  std::string scheme() const { return flavour == RegistryFlavour::kTls ? "https" : "http"; }
+  std::string base_url() const { return scheme() + "://" + host; }
+};
+
+absl::StatusOr<Registry> GetRegistry(RegistryFlavour flavour);
+
+// Pushes one tiny single-layer image per tag to <host>/<repository>:<tag> with crane (no
+// Docker engine). Each tag gets its own digest unless `same_digest`.
+absl::Status PushTags(const Registry& registry, absl::string_view repository, const std::vector<std::string>& tags,
+                      bool same_digest = false);
+
+// crane ls <host>/<repository> with the registry's credentials (follows pagination).
+absl::StatusOr<std::vector<std::string>> ListTagsWithCrane(const Registry& registry, absl::string_view repository);
+
+// Environment for a child process that uses `registry` through the docker credential chain
+// (crane, werf): DOCKER_CONFIG pointing at a fresh directory whose config.json holds the
+// credentials, and SSL_CERT_FILE for the TLS registry. The directory lives until the process ends.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RegistryClientEnv(const Registry& registry);
+
+// A unique name for test objects ("<prefix>-<random hex>"), valid as a Kubernetes name.
+std::string UniqueName(absl::string_view prefix);
+
+}  // namespace werf::testbed
+
+#endif  // WERF_TEST_INTEGRATION_TESTBED_TESTBED_SUPPORT_H_
