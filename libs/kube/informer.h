@@ -1,0 +1,108 @@
+// An informer in the manner of client-go's SharedInformer: list, then watch from
+// the list's resourceVersion, keeping an ObjectStore current and telling handlers
+// about adds, updates and deletes.
+//
+// Behaviour that operators rely on, as client-go's reflector does it:
+// - watches carry allowWatchBookmarks and a randomised timeoutSeconds, so many
+//   informers do not re-watch in lockstep;
+// - a watch that ends normally is resumed from the last resourceVersion seen;
+// - 410 Gone / Expired (the resourceVersion was compacted away) relists, and the
+//   relist reports objects that vanished meanwhile as deletes;
+// - transport errors back off 800 ms doubling to 30 s with full jitter, reset
+//   after 2 minutes of healthy watching;
+// - an optional resync periodically re-delivers every object as an update.
+// Handlers run on the informer's threads and must be quick (enqueue a key).
+#ifndef WERF_OPERATOR_LIBS_KUBE_INFORMER_H_
+#define WERF_OPERATOR_LIBS_KUBE_INFORMER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/kube/object_store.h"
+#include "libs/kube/resource.h"
+#include "libs/kube/rest_client.h"
+
+namespace werf::kube {
+
+struct InformerOptions {
+  Resource resource;
+  std::string ns{};  // empty: all namespaces
+  std::string label_selector{};
+  std::string field_selector{};
+  int64_t list_page_size = 500;
+  // Watches end after a random time in [min_watch_timeout, 2 * min_watch_timeout).
+  absl::Duration min_watch_timeout = absl::Minutes(5);
+  absl::Duration resync_period = absl::ZeroDuration();  // zero: no resync
+  // Name for logs and metrics; defaults to the resource's display name.
+  std::string name{};
+};
+
+struct InformerHandlers {
+  std::function<void(const ObjectPtr&)> on_add{};
+  std::function<void(const ObjectPtr& old_object, const ObjectPtr& new_object)> on_update{};
+  // The last known state of the deleted object.
+  std::function<void(const ObjectPtr&)> on_delete{};
+};
+
+class Informer {
+ public:
+  Informer(std::shared_ptr<RestClient> client, InformerOptions options);
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Handlers added before Start() see every object; later ones see only later events.
+  void AddHandlers(InformerHandlers handlers);
+  void Start();
+  void Stop();
+
+  // True once the first list has been delivered to the store and the handlers.
+  bool HasSynced() const { return synced_.HasBeenNotified(); }
+  bool WaitForSync(absl::Duration timeout) const {
+    return synced_.WaitForNotificationWithTimeout(timeout);
+  }
+
+  const ObjectStore& store() const { return store_; }
+  // The resourceVersion the informer has caught up to.
+  std::string LastResourceVersion() const;
+  // How many times the informer listed (1 + relists), for tests and metrics.
+  int list_count() const { return list_count_.load(); }
+
+ private:
+  void Run();
+  void RunResync();
+  // Lists and replaces the store. Returns the list's resourceVersion.
+  absl::StatusOr<std::string> ListAndReplace();
+  // Watches from `resource_version` until the stream ends, fails or stop.
+  // Updates `resource_version` as events arrive.
+  absl::Status WatchOnce(std::string& resource_version);
+  void Deliver(const std::string& type, nlohmann::json object);
+  void SetResourceVersion(const std::string& resource_version);
+  bool SleepUnlessStopped(absl::Duration duration);
+
+  const std::shared_ptr<RestClient> client_;
+  const InformerOptions options_;
+  ObjectStore store_;
+  absl::Notification synced_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> list_count_{0};
+  std::thread thread_;
+  std::thread resync_thread_;
+
+  mutable absl::Mutex mu_;
+  std::vector<InformerHandlers> handlers_ ABSL_GUARDED_BY(mu_);
+  std::string resource_version_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace werf::kube
+
+#endif  // WERF_OPERATOR_LIBS_KUBE_INFORMER_H_
