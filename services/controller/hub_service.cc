@@ -1,14 +1,356 @@
 #include "services/controller/hub_service.h"
 
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "libs/common/logging.h"
+#include "services/controller/rendezvous.h"
+
 namespace werf::controller {
 
+struct HubServiceImpl::Worker {
+  std::string id;
+  pb::WorkerKind kind = pb::WORKER_KIND_UNSPECIFIED;
+  grpc::ServerContext* context = nullptr;
+  uint64_t next_sequence = 1;
+  absl::Time last_received = absl::Now();
+  absl::Time last_sent = absl::Now();
+  // Written by the hub under mu_, drained by the connection's writer thread, so
+  // a slow worker never blocks the hub or the other workers.
+  std::deque<pb::ConnectResponse> outbox;
+  bool closed = false;
+};
+
+namespace {
+
+std::string KindName(pb::WorkerKind kind) {
+  return kind == pb::WORKER_KIND_POLLER ? "poller" : "converger";
+}
+
+}  // namespace
+
+HubServiceImpl::HubServiceImpl(Options options, HubCallbacks callbacks)
+    : options_(std::move(options)), callbacks_(std::move(callbacks)) {
+  ticker_ = std::thread([this] { RunTicker(); });
+}
+
+HubServiceImpl::~HubServiceImpl() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  ticker_.join();
+}
+
+void HubServiceImpl::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  serving_ = serving;
+  if (!serving) {
+    for (auto& [id, worker] : workers_) worker->context->TryCancel();
+  }
+}
+
+bool HubServiceImpl::SendLocked(Worker& worker, pb::ConnectResponse message, uint64_t* sequence) {
+  if (worker.closed) return false;
+  message.set_sequence(worker.next_sequence++);
+  if (sequence != nullptr) *sequence = message.sequence();
+  worker.outbox.push_back(std::move(message));
+  worker.last_sent = absl::Now();
+  return true;
+}
+
 grpc::Status HubServiceImpl::Connect(
-    grpc::ServerContext*,
-    grpc::ServerReaderWriter<werf::operator_::v1::ConnectResponse,
-                             werf::operator_::v1::ConnectRequest>*) {
-  // The hub (assignments, observations) arrives with the controller issue.
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "werf.operator.v1.HubService/Connect is not implemented yet");
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<pb::ConnectResponse, pb::ConnectRequest>* stream) {
+  pb::ConnectRequest first;
+  if (!stream->Read(&first)) return grpc::Status::OK;
+  if (!first.has_hello() || first.hello().worker_id().empty() ||
+      first.hello().kind() == pb::WORKER_KIND_UNSPECIFIED) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message on a hub stream must be a WorkerHello with worker_id "
+                        "and kind");
+  }
+  auto worker = std::make_shared<Worker>();
+  worker->id = first.hello().worker_id();
+  worker->kind = first.hello().kind();
+  worker->context = context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!serving_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "this controller is not the leader; retry (the Service routes to the "
+                          "leader once it is ready)");
+    }
+    if (auto old = workers_.find(worker->id); old != workers_.end()) {
+      old->second->context->TryCancel();  // a reconnect overtook its own old stream
+    }
+    workers_[worker->id] = worker;
+    pb::ConnectResponse welcome;
+    welcome.mutable_welcome()->set_controller_id(options_.controller_id);
+    *welcome.mutable_welcome()->mutable_heartbeat_interval() =
+        google::protobuf::util::TimeUtil::MillisecondsToDuration(
+            absl::ToInt64Milliseconds(options_.heartbeat_interval));
+    SendLocked(*worker, std::move(welcome));
+    RebalanceLocked();
+    DispatchConvergesLocked(absl::Now());
+  }
+  common::LogInfo("worker connected", {{"worker", worker->id}, {"kind", KindName(worker->kind)},
+                                       {"version", first.hello().version()}});
+  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed();
+
+  std::thread writer([this, worker, stream] {
+    while (true) {
+      pb::ConnectResponse next;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Worker* w) { return w->closed || !w->outbox.empty(); }, worker.get()));
+        if (worker->outbox.empty()) return;
+        next = std::move(worker->outbox.front());
+        worker->outbox.pop_front();
+      }
+      if (!stream->Write(next)) {
+        worker->context->TryCancel();
+        return;
+      }
+    }
+  });
+
+  pb::ConnectRequest message;
+  while (stream->Read(&message)) {
+    {
+      absl::MutexLock lock(&mu_);
+      worker->last_received = absl::Now();
+    }
+    HandleMessage(worker->id, message);
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    worker->closed = true;
+    if (auto it = workers_.find(worker->id); it != workers_.end() && it->second == worker) {
+      workers_.erase(it);
+    }
+    // Converges this worker held go to another converger; owners are recomputed.
+    for (auto& [name, pending] : converges_) {
+      if (pending.worker_id == worker->id) {
+        pending.worker_id.clear();
+        pending.acknowledged = false;
+      }
+    }
+    RebalanceLocked();
+    DispatchConvergesLocked(absl::Now());
+  }
+  writer.join();
+  common::LogInfo("worker disconnected", {{"worker", worker->id}, {"kind", KindName(worker->kind)}});
+  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed();
+  return grpc::Status::OK;
+}
+
+void HubServiceImpl::HandleMessage(const std::string& worker_id, const pb::ConnectRequest& message) {
+  switch (message.message_case()) {
+    case pb::ConnectRequest::kRepository: {
+      // Only the current owner's word counts: a poller that just lost the key may
+      // still finish a poll and report it.
+      {
+        absl::MutexLock lock(&mu_);
+        auto owner = owners_.find(message.repository().key());
+        if (owner == owners_.end() || owner->second != worker_id) return;
+      }
+      if (callbacks_.on_repository) callbacks_.on_repository(message.repository());
+      return;
+    }
+    case pb::ConnectRequest::kJob:
+      if (callbacks_.on_job) callbacks_.on_job(message.job());
+      return;
+    case pb::ConnectRequest::kAck: {
+      pb::ConvergeRequest rejected;
+      std::string why;
+      {
+        absl::MutexLock lock(&mu_);
+        for (auto it = converges_.begin(); it != converges_.end(); ++it) {
+          PendingConverge& pending = it->second;
+          if (pending.worker_id != worker_id || pending.sequence != message.ack().sequence()) {
+            continue;
+          }
+          if (message.ack().accepted()) {
+            pending.acknowledged = true;
+          } else {
+            rejected = pending.request;
+            why = message.ack().message();
+            converges_.erase(it);
+          }
+          break;
+        }
+      }
+      if (!rejected.job_name().empty() && callbacks_.on_rejected) {
+        callbacks_.on_rejected(rejected, why);
+      }
+      return;
+    }
+    case pb::ConnectRequest::kHeartbeat:
+    case pb::ConnectRequest::kHello:
+    case pb::ConnectRequest::MESSAGE_NOT_SET:
+      return;
+  }
+}
+
+void HubServiceImpl::SetRepositories(std::map<std::string, pb::TrackRepository> repositories) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> changed;
+  for (const auto& [key, track] : repositories) {
+    auto old = repositories_.find(key);
+    if (old != repositories_.end() &&
+        old->second.SerializeAsString() != track.SerializeAsString()) {
+      changed.push_back(key);
+    }
+  }
+  repositories_ = std::move(repositories);
+  // Same owner, new settings (interval, watched tags): send the update.
+  for (const std::string& key : changed) {
+    auto owner = owners_.find(key);
+    if (owner == owners_.end()) continue;
+    auto worker = workers_.find(owner->second);
+    if (worker == workers_.end()) continue;
+    pb::ConnectResponse track;
+    *track.mutable_track() = repositories_[key];
+    SendLocked(*worker->second, std::move(track));
+  }
+  RebalanceLocked();
+}
+
+void HubServiceImpl::PollNow(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto owner = owners_.find(key);
+  auto repository = repositories_.find(key);
+  if (owner == owners_.end() || repository == repositories_.end()) return;
+  auto worker = workers_.find(owner->second);
+  if (worker == workers_.end()) return;
+  pb::ConnectResponse track;
+  *track.mutable_track() = repository->second;
+  track.mutable_track()->set_poll_now(true);
+  SendLocked(*worker->second, std::move(track));
+}
+
+void HubServiceImpl::RebalanceLocked() {
+  std::vector<std::string> pollers;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->kind == pb::WORKER_KIND_POLLER && !worker->closed) pollers.push_back(id);
+  }
+  // Untrack what is no longer wanted.
+  for (auto it = owners_.begin(); it != owners_.end();) {
+    if (repositories_.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    if (auto worker = workers_.find(it->second); worker != workers_.end()) {
+      pb::ConnectResponse untrack;
+      untrack.mutable_untrack()->set_key(it->first);
+      SendLocked(*worker->second, std::move(untrack));
+    }
+    it = owners_.erase(it);
+  }
+  for (const auto& [key, track] : repositories_) {
+    const std::optional<std::string> owner = RendezvousOwner(key, pollers);
+    auto current = owners_.find(key);
+    const bool current_alive = current != owners_.end() && workers_.contains(current->second);
+    if (current_alive && owner.has_value() && current->second == *owner) continue;
+    if (current_alive) {
+      pb::ConnectResponse untrack;
+      untrack.mutable_untrack()->set_key(key);
+      SendLocked(*workers_[current->second], std::move(untrack));
+    }
+    if (!owner.has_value()) {
+      owners_.erase(key);
+      continue;
+    }
+    pb::ConnectResponse assign;
+    *assign.mutable_track() = track;
+    SendLocked(*workers_[*owner], std::move(assign));
+    owners_[key] = *owner;
+  }
+}
+
+void HubServiceImpl::SubmitConverge(const pb::ConvergeRequest& request) {
+  absl::MutexLock lock(&mu_);
+  if (converges_.contains(request.job_name())) return;
+  converges_[request.job_name()].request = request;
+  DispatchConvergesLocked(absl::Now());
+}
+
+void HubServiceImpl::ForgetConverge(const std::string& job_name) {
+  absl::MutexLock lock(&mu_);
+  converges_.erase(job_name);
+}
+
+void HubServiceImpl::DispatchConvergesLocked(absl::Time now) {
+  std::map<std::string, int> load;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->kind == pb::WORKER_KIND_CONVERGER && !worker->closed) load[id] = 0;
+  }
+  if (load.empty()) return;
+  for (const auto& [name, pending] : converges_) {
+    if (load.contains(pending.worker_id)) ++load[pending.worker_id];
+  }
+  for (auto& [name, pending] : converges_) {
+    const bool unsent = pending.worker_id.empty() || !load.contains(pending.worker_id);
+    const bool ack_overdue = !pending.acknowledged && now - pending.sent_at > options_.ack_timeout;
+    if (!unsent && !ack_overdue) continue;
+    // Least loaded converger; ties by id so every run places the same way.
+    std::string target;
+    for (const auto& [id, count] : load) {
+      if (target.empty() || count < load[target]) target = id;
+    }
+    pb::ConnectResponse message;
+    *message.mutable_converge() = pending.request;
+    uint64_t sequence = 0;
+    if (!SendLocked(*workers_[target], std::move(message), &sequence)) continue;
+    pending.worker_id = target;
+    pending.sequence = sequence;
+    pending.sent_at = now;
+    pending.acknowledged = false;
+    ++load[target];
+  }
+}
+
+void HubServiceImpl::RunTicker() {
+  while (true) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+    if (stopping_) return;
+    const absl::Time now = absl::Now();
+    for (auto& [id, worker] : workers_) {
+      if (now - worker->last_received > 3 * options_.heartbeat_interval) {
+        common::LogWarning("worker silent for three heartbeats; closing its stream",
+                           {{"worker", id}});
+        worker->context->TryCancel();
+        continue;
+      }
+      if (now - worker->last_sent >= options_.heartbeat_interval) {
+        pb::ConnectResponse heartbeat;
+        *heartbeat.mutable_heartbeat()->mutable_sent_at() =
+            google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
+        SendLocked(*worker, std::move(heartbeat));
+      }
+    }
+    DispatchConvergesLocked(now);
+  }
+}
+
+int HubServiceImpl::ConnectedWorkers(pb::WorkerKind kind) const {
+  absl::MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [id, worker] : workers_) count += worker->kind == kind ? 1 : 0;
+  return count;
+}
+
+std::string HubServiceImpl::OwnerOf(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto owner = owners_.find(key);
+  return owner == owners_.end() ? "" : owner->second;
 }
 
 }  // namespace werf::controller

@@ -1,17 +1,104 @@
-// The hub that pollers and convergers dial (see proto/werf/operator/v1/hub.proto).
+// The hub that pollers and convergers dial (proto/werf/operator/v1/hub.proto).
+//
+// It keeps one stream per live worker. Repositories are assigned to pollers by
+// rendezvous hashing over the connected pollers, so a poller joining or leaving
+// moves only its share, and a dropped stream frees its work at once. Converge
+// requests go to a converger, wait for an acknowledgement, and are sent again
+// (to any converger) when the stream that took them ends before the Job was
+// observed; Job names are deterministic, so a resend never duplicates a Job.
+// Only the leading controller accepts streams.
 #ifndef WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
 #define WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
 
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "werf/operator/v1/hub.grpc.pb.h"
 
 namespace werf::controller {
 
-class HubServiceImpl final : public werf::operator_::v1::HubService::Service {
+namespace pb = ::werf::operator_::v1;
+
+struct HubCallbacks {
+  std::function<void(const pb::RepositoryObservation&)> on_repository{};
+  std::function<void(const pb::JobObservation&)> on_job{};
+  // A converger refused a request (e.g. another Job of the bundle runs).
+  std::function<void(const pb::ConvergeRequest&, const std::string& message)> on_rejected{};
+  // A poller took or lost a repository (the controller re-sends nothing; for logs/metrics).
+  std::function<void()> on_workers_changed{};
+};
+
+class HubServiceImpl final : public pb::HubService::Service {
  public:
-  grpc::Status Connect(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<werf::operator_::v1::ConnectResponse,
-                               werf::operator_::v1::ConnectRequest>* stream) override;
+  struct Options {
+    std::string controller_id{};
+    absl::Duration heartbeat_interval = absl::Seconds(5);
+    // A converge not acknowledged within this is sent again.
+    absl::Duration ack_timeout = absl::Seconds(30);
+  };
+
+  HubServiceImpl(Options options, HubCallbacks callbacks);
+  ~HubServiceImpl() override;
+
+  grpc::Status Connect(grpc::ServerContext* context,
+                       grpc::ServerReaderWriter<pb::ConnectResponse, pb::ConnectRequest>* stream)
+      override;
+
+  // Streams are accepted only while serving (the leader); stopping ends them all.
+  void SetServing(bool serving);
+
+  // The full set of repositories that should be polled, by key. Idempotent: only
+  // differences reach the pollers.
+  void SetRepositories(std::map<std::string, pb::TrackRepository> repositories);
+  // Asks the owning poller to poll `key` now.
+  void PollNow(const std::string& key);
+
+  // Queues a converge (keyed by job name; a second submit of the same name is a no-op).
+  void SubmitConverge(const pb::ConvergeRequest& request);
+  // The Job was observed (or the bundle went away): stop resending it.
+  void ForgetConverge(const std::string& job_name);
+
+  int ConnectedWorkers(pb::WorkerKind kind) const;
+  // Which poller owns a repository key now ("" when none), for tests and introspection.
+  std::string OwnerOf(const std::string& key) const;
+
+ private:
+  struct Worker;
+  struct PendingConverge {
+    pb::ConvergeRequest request;
+    std::string worker_id;   // "" while unsent
+    uint64_t sequence = 0;   // on that worker's stream
+    absl::Time sent_at = absl::InfinitePast();
+    bool acknowledged = false;
+  };
+
+  // Recomputes repository owners and converge placement, sending what changed.
+  void RebalanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DispatchConvergesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool SendLocked(Worker& worker, pb::ConnectResponse message, uint64_t* sequence = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleMessage(const std::string& worker_id, const pb::ConnectRequest& message);
+  void RunTicker();
+
+  const Options options_;
+  const HubCallbacks callbacks_;
+  std::thread ticker_;
+
+  mutable absl::Mutex mu_;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::shared_ptr<Worker>> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, pb::TrackRepository> repositories_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> owners_ ABSL_GUARDED_BY(mu_);  // key -> poller id
+  std::map<std::string, PendingConverge> converges_ ABSL_GUARDED_BY(mu_);  // by job name
 };
 
 }  // namespace werf::controller

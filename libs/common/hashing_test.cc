@@ -1,0 +1,16 @@
+#include "libs/common/hashing.h"
+
+#include "gtest/gtest.h"
+
+namespace werf::common {
+namespace {
+
+TEST(HashingTest, KnownSha256Vectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ShortHash("abc", 10), "ba7816bf8f");
+  EXPECT_EQ(Hash64("abc"), 0xba7816bf8f01cfeaULL);
+}
+
+}  // namespace
+}  // namespace werf::common

@@ -1,0 +1,84 @@
+#include "services/controller/bundle_spec.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace werf::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+nlohmann::json Bundle() {
+  return {{"metadata", {{"namespace", "team"}, {"name", "web"}, {"uid", "u1"}, {"generation", 3}}},
+          {"spec",
+           {{"registry", {{"url", "registry.example.com/team/web"}}},
+            {"converge", {{"serviceAccountName", "deployer"}}}}}};
+}
+
+TEST(BundleSpecTest, DefaultsFromTheDesign) {
+  const absl::StatusOr<BundleSpec> spec = ParseBundleSpec(Bundle());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->poll_interval, absl::Minutes(15));
+  EXPECT_EQ(spec->target_namespace, "team");
+  EXPECT_EQ(spec->release, "web");
+  EXPECT_EQ(spec->log_retention_days, 7);
+  EXPECT_EQ(spec->cpu, "1");
+  EXPECT_EQ(spec->memory, "1Gi");
+  EXPECT_EQ(spec->drift_interval, absl::Minutes(15));
+  EXPECT_EQ(spec->generation, 3);
+  EXPECT_FALSE(spec->suspend);
+}
+
+struct BadCase {
+  std::string name;
+  std::function<void(nlohmann::json&)> mutate;
+  std::string expected;
+};
+
+class BundleSpecErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BundleSpecErrorTest, NamesTheField) {
+  nlohmann::json bundle = Bundle();
+  GetParam().mutate(bundle);
+  const absl::StatusOr<BundleSpec> spec = ParseBundleSpec(bundle);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(spec.status().message(), HasSubstr(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BundleSpecErrorTest,
+    ::testing::Values(
+        BadCase{"no_url", [](nlohmann::json& b) { b["spec"]["registry"].erase("url"); },
+                "spec.registry.url"},
+        BadCase{"bad_interval",
+                [](nlohmann::json& b) { b["spec"]["registry"]["pollInterval"] = "15"; },
+                "spec.registry.pollInterval"},
+        BadCase{"bad_constraint",
+                [](nlohmann::json& b) { b["spec"]["registry"]["versionConstraint"] = ">=1.2.3.4"; },
+                "spec.registry.versionConstraint"},
+        BadCase{"bad_regex", [](nlohmann::json& b) { b["spec"]["registry"]["tagFilter"] = "(["; },
+                "spec.registry.tagFilter"},
+        BadCase{"no_service_account",
+                [](nlohmann::json& b) { b["spec"]["converge"].erase("serviceAccountName"); },
+                "spec.converge.serviceAccountName"},
+        BadCase{"both_sources",
+                [](nlohmann::json& b) {
+                  b["spec"]["converge"]["valuesFrom"] = {
+                      {{"configMapRef", {{"name", "a"}}}, {"secretRef", {{"name", "b"}}}}};
+                },
+                "spec.converge.valuesFrom[0]"},
+        BadCase{"bad_timeout", [](nlohmann::json& b) { b["spec"]["converge"]["timeout"] = "1y"; },
+                "spec.converge.timeout"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(BundleSpecTest, ConvergeHashFollowsConvergeSettingsOnly) {
+  nlohmann::json bundle = Bundle();
+  const std::string base = ParseBundleSpec(bundle)->ConvergeSpecHash();
+  bundle["spec"]["registry"]["pollInterval"] = "1m";  // polling only
+  EXPECT_EQ(ParseBundleSpec(bundle)->ConvergeSpecHash(), base);
+  bundle["spec"]["converge"]["release"] = "other";
+  EXPECT_NE(ParseBundleSpec(bundle)->ConvergeSpecHash(), base);
+}
+
+}  // namespace
+}  // namespace werf::controller

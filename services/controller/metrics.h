@@ -1,0 +1,33 @@
+// The controller's Prometheus metrics (werf_operator_controller_*).
+#ifndef WERF_OPERATOR_SERVICES_CONTROLLER_METRICS_H_
+#define WERF_OPERATOR_SERVICES_CONTROLLER_METRICS_H_
+
+#include <string>
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+
+namespace werf::controller {
+
+struct ControllerMetricSet {
+  prometheus::Family<prometheus::Counter>& reconciles;
+  prometheus::Histogram& reconcile_seconds;
+  prometheus::Counter& status_writes;
+  prometheus::Family<prometheus::Gauge>& bundles;
+  prometheus::Family<prometheus::Gauge>& workers;
+  prometheus::Gauge& repositories_tracked;
+  prometheus::Family<prometheus::Counter>& converges;
+
+  void ReconcileResult(const std::string& result) { reconciles.Add({{"result", result}}).Increment(); }
+  prometheus::Gauge& Bundles(const std::string& phase) { return bundles.Add({{"phase", phase}}); }
+  prometheus::Gauge& Workers(const std::string& kind) { return workers.Add({{"kind", kind}}); }
+  void Converge(const std::string& kind) { converges.Add({{"kind", kind}}).Increment(); }
+};
+
+ControllerMetricSet& ControllerMetrics();
+
+}  // namespace werf::controller
+
+#endif  // WERF_OPERATOR_SERVICES_CONTROLLER_METRICS_H_
