@@ -1,26 +1,62 @@
-// werf-poller: polls registries for the repositories the controller assigns.
+// werf-poller: polls registries for the repositories the controller assigns and
+// reports what changed.
 #include "absl/flags/flag.h"
+#include "libs/common/flags.h"
 #include "libs/common/logging.h"
+#include "libs/common/metrics.h"
 #include "libs/common/service_runner.h"
 #include "libs/common/worker_flags.h"
+#include "libs/kube/cluster_config.h"
+#include "libs/kube/rest_client.h"
+#include "services/poller/poller.h"
 #include "services/poller/poller_service.h"
+
+ABSL_FLAG(int, max_concurrent_polls, 10, "registry polls in flight at once, across all repositories");
+ABSL_FLAG(double, registry_qps, 5, "per registry host: polls per second allowed on average");
+ABSL_FLAG(int, registry_burst, 10, "per registry host: polls allowed in a burst");
+ABSL_FLAG(absl::Duration, registry_timeout, absl::Seconds(30), "timeout of one registry request");
+ABSL_FLAG(int, max_tags, 100000, "cap on the tags read from one repository");
 
 int main(int argc, char** argv) {
   werf::common::InitServiceProcess(
       "poller", argc, argv,
       "werf-poller: polls registries for the repositories the controller assigns.\n"
       "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  werf::poller::PollerServiceImpl introspection;
+  absl::StatusOr<werf::kube::ClusterConfig> config =
+      werf::kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
+  if (!config.ok()) {
+    werf::common::LogError("cannot configure the Kubernetes client", {{"error", config.status().ToString()}});
+    return 1;
+  }
+  std::shared_ptr<werf::kube::RestClient> kube = *werf::kube::RestClient::Create(*config);
+  werf::oci::RegistryClientOptions registry_options;
+  registry_options.metrics = &werf::common::MetricsRegistry();
+  registry_options.request_timeout = absl::GetFlag(FLAGS_registry_timeout);
+  registry_options.max_tags = static_cast<size_t>(absl::GetFlag(FLAGS_max_tags));
+  absl::StatusOr<std::unique_ptr<werf::oci::RegistryClient>> registry =
+      werf::oci::RegistryClient::Create(std::move(registry_options));
+  if (!registry.ok()) {
+    werf::common::LogError("cannot create the registry client", {{"error", registry.status().ToString()}});
+    return 1;
+  }
+  werf::poller::Poller poller(
+      {.controller_address = absl::GetFlag(FLAGS_controller_address),
+       .version = std::string(werf::common::BuildVersion()),
+       .max_concurrent_polls = absl::GetFlag(FLAGS_max_concurrent_polls),
+       .registry_qps = absl::GetFlag(FLAGS_registry_qps),
+       .registry_burst = absl::GetFlag(FLAGS_registry_burst)},
+      std::make_unique<werf::poller::RegistryAccessReader>(kube), std::move(*registry));
+  werf::poller::PollerServiceImpl introspection(&poller);
   const absl::Status served = werf::common::ServeUntilSignal({
       .name = "poller",
       .grpc_services = {&introspection},
       .health_service_names = {"werf.operator.v1.PollerService"},
-      .on_serving =
-          [] {
-            werf::common::LogInfo("hub", {{"controller_address",
-                                           absl::GetFlag(FLAGS_controller_address)}});
-            return absl::OkStatus();
-          },
+      .readiness = [&]() -> absl::Status {
+        return poller.connected() ? absl::OkStatus()
+                                  : absl::UnavailableError("not connected to the controller's hub");
+      },
+      .on_serving = [&] { return poller.Start(); },
+      .on_shutdown = [&] { poller.Stop(); },
   });
   return served.ok() ? 0 : 1;
 }

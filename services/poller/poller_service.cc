@@ -3,10 +3,9 @@
 namespace werf::poller {
 
 grpc::Status PollerServiceImpl::ListAssignments(grpc::ServerContext*, const pb::ListAssignmentsRequest*,
-                                 pb::ListAssignmentsResponse*) {
-  // The poller's state (hub stream, work in hand) arrives with the poller issue.
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "werf.operator.v1.PollerService/ListAssignments is not implemented yet");
+                                                pb::ListAssignmentsResponse* response) {
+  *response = poller_->Snapshot();
+  return grpc::Status::OK;
 }
 
 }  // namespace werf::poller

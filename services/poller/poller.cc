@@ -1,0 +1,210 @@
+#include "services/poller/poller.h"
+
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "libs/common/logging.h"
+#include "libs/oci/reference.h"
+#include "services/poller/metrics.h"
+
+namespace werf::poller {
+
+using google::protobuf::util::TimeUtil;
+
+Poller::Poller(PollerOptions options, std::unique_ptr<RegistryAccessReader> access_reader,
+               std::unique_ptr<oci::RegistryClient> registry)
+    : options_(std::move(options)),
+      access_reader_(std::move(access_reader)),
+      registry_(std::move(registry)) {}
+
+Poller::~Poller() { Stop(); }
+
+absl::Status Poller::Start() {
+  hub::HubWorkerOptions hub_options;
+  hub_options.controller_address = options_.controller_address;
+  hub_options.kind = pb::WORKER_KIND_POLLER;
+  hub_options.version = options_.version;
+  absl::StatusOr<std::unique_ptr<hub::HubWorker>> worker = hub::HubWorker::Create(
+      std::move(hub_options),
+      {.on_connected = [this](hub::StreamId, const pb::HubWelcome&) { OnConnected(); },
+       .on_message = [this](hub::StreamId, const pb::ConnectResponse& m) { OnMessage(m); },
+       .on_disconnected = [](hub::StreamId, const absl::Status&) {}});
+  if (!worker.ok()) return worker.status();
+  hub_ = std::move(*worker);
+  for (int i = 0; i < std::max(1, options_.max_concurrent_polls); ++i) {
+    threads_.emplace_back([this] { RunPollLoop(); });
+  }
+  hub_->Start();
+  return absl::OkStatus();
+}
+
+void Poller::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (hub_ != nullptr) hub_->Stop();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void Poller::OnConnected() {
+  // A new stream: the hub re-sends every assignment this poller holds, so what we
+  // had is dropped rather than polled for nobody.
+  absl::MutexLock lock(&mu_);
+  entries_.clear();
+  schedule_.clear();
+  PollerMetrics().repositories.Set(0);
+}
+
+void Poller::OnMessage(const pb::ConnectResponse& message) {
+  if (message.has_track()) Track(message.track());
+  if (message.has_untrack()) Untrack(message.untrack().key());
+}
+
+void Poller::ScheduleLocked(const std::string& key, Entry& entry, absl::Time when) {
+  schedule_.erase({entry.next_poll, key});
+  entry.next_poll = when;
+  if (!entry.in_flight) schedule_.insert({when, key});
+}
+
+void Poller::Track(const pb::TrackRepository& track) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = entries_.try_emplace(track.key());
+  Entry& entry = it->second;
+  ++entry.generation;
+  if (inserted) {
+    entry.tracker = std::make_unique<RepositoryTracker>(track);
+    ScheduleLocked(track.key(), entry, absl::Now());
+    common::LogInfo("repository assigned", {{"repository", track.repository()}, {"key", track.key()}});
+  } else if (entry.in_flight) {
+    entry.pending_update = track;  // applied when the poll in flight returns
+  } else {
+    const bool new_digest_wanted = entry.tracker->Update(track);
+    absl::BitGen random;
+    ScheduleLocked(track.key(), entry,
+                   track.poll_now() || new_digest_wanted
+                       ? absl::Now()
+                       : entry.tracker->NextPoll(absl::Now(), random));
+  }
+  PollerMetrics().repositories.Set(static_cast<double>(entries_.size()));
+}
+
+void Poller::Untrack(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  schedule_.erase({it->second.next_poll, key});
+  entries_.erase(it);  // a poll in flight finds it gone and reports nothing
+  PollerMetrics().repositories.Set(static_cast<double>(entries_.size()));
+  common::LogInfo("repository unassigned", {{"key", key}});
+}
+
+kube::ClientRateLimiter& Poller::LimiterFor(const std::string& repository) {
+  absl::StatusOr<oci::RepositoryRef> ref = oci::RepositoryRef::Parse(repository);
+  const std::string host = ref.ok() ? ref->registry() : repository;
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<kube::ClientRateLimiter>& limiter = limiters_[host];
+  if (limiter == nullptr) {
+    limiter = std::make_unique<kube::ClientRateLimiter>(options_.registry_qps, options_.registry_burst);
+  }
+  return *limiter;
+}
+
+void Poller::RunPollLoop() {
+  absl::BitGen random;
+  while (true) {
+    std::string key;
+    uint64_t generation = 0;
+    // While in flight the tracker belongs to this thread; the entry keeps its place.
+    std::unique_ptr<RepositoryTracker> tracker;
+    {
+      absl::MutexLock lock(&mu_);
+      while (true) {
+        if (stopping_) return;
+        const absl::Time now = absl::Now();
+        if (!schedule_.empty() && schedule_.begin()->first <= now) break;
+        const absl::Time wake = schedule_.empty() ? now + absl::Seconds(1) : schedule_.begin()->first;
+        mu_.AwaitWithDeadline(absl::Condition(+[](bool* stop) { return *stop; }, &stopping_),
+                              std::min(wake, now + absl::Seconds(1)));
+      }
+      key = schedule_.begin()->second;
+      schedule_.erase(schedule_.begin());
+      Entry& entry = entries_.at(key);
+      entry.in_flight = true;
+      tracker = std::move(entry.tracker);
+      generation = entry.generation;
+    }
+
+    const pb::TrackRepository& track = tracker->assignment();
+    const absl::Duration wait = LimiterFor(track.repository()).Reserve(absl::Now());
+    if (wait > absl::ZeroDuration()) {
+      PollerMetrics().budget_waits.Increment();
+      absl::SleepFor(wait);
+    }
+    const absl::StatusOr<oci::RegistryAccess> access = access_reader_->Read(track);
+    std::vector<pb::RepositoryObservation> observations = tracker->Poll(
+        *registry_, access.ok() ? *access : oci::RegistryAccess{}, access.status(), absl::Now());
+    PollerMetrics().Poll(tracker->consecutive_failures() == 0 ? "success" : "failure");
+
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      // Unassigned while polling, or assigned afresh on a new stream: report nothing.
+      if (it == entries_.end() || it->second.tracker != nullptr) continue;
+      Entry& entry = it->second;
+      if (entry.generation != generation && entry.pending_update.has_value()) {
+        if (tracker->Update(*entry.pending_update) || entry.pending_update->poll_now()) {
+          entry.next_poll = absl::InfinitePast();
+        }
+        entry.pending_update.reset();
+      }
+      entry.tracker = std::move(tracker);
+      entry.in_flight = false;
+      ScheduleLocked(key, entry,
+                     entry.next_poll == absl::InfinitePast()
+                         ? absl::Now()
+                         : entry.tracker->NextPoll(absl::Now(), random));
+    }
+    for (pb::RepositoryObservation& observation : observations) {
+      PollerMetrics().Change(observation.change_case());
+      pb::ConnectRequest message;
+      *message.mutable_repository() = std::move(observation);
+      if (absl::Status sent = hub_->Send(std::move(message)); !sent.ok()) {
+        common::LogWarning("cannot report to the hub", {{"key", key}, {"error", sent.ToString()}});
+      }
+    }
+  }
+}
+
+pb::ListAssignmentsResponse Poller::Snapshot() const {
+  pb::ListAssignmentsResponse response;
+  response.set_connected(connected());
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, entry] : entries_) {
+    pb::Assignment* assignment = response.add_assignments();
+    assignment->set_key(key);
+    if (entry.tracker == nullptr) {  // being polled right now
+      assignment->set_repository(key);
+      continue;
+    }
+    const RepositoryTracker& tracker = *entry.tracker;
+    assignment->set_repository(tracker.assignment().repository());
+    assignment->set_tag_count(tracker.tag_count());
+    if (tracker.last_poll() != absl::InfinitePast()) {
+      *assignment->mutable_last_poll_time() =
+          TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(tracker.last_poll()));
+    }
+    if (entry.next_poll != absl::InfinitePast()) {
+      *assignment->mutable_next_poll_time() =
+          TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(entry.next_poll));
+    }
+    assignment->set_consecutive_failures(tracker.consecutive_failures());
+    assignment->set_last_error(tracker.last_error());
+  }
+  return response;
+}
+
+}  // namespace werf::poller
