@@ -11,9 +11,11 @@ packages=(
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev libyaml-cpp-dev
-  libcpp-httplib-dev libgtest-dev libgmock-dev
+  libcpp-httplib-dev libre2-dev libgtest-dev libgmock-dev
+  # fuzzing (libFuzzer)
+  clang-14 libclang-rt-14-dev
   # checks and test bed
-  prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl
+  prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 util-linux
   golang-go npm
 )
 

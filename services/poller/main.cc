@@ -15,6 +15,9 @@ ABSL_FLAG(int, max_concurrent_polls, 10, "registry polls in flight at once, acro
 ABSL_FLAG(double, registry_qps, 5, "per registry host: polls per second allowed on average");
 ABSL_FLAG(int, registry_burst, 10, "per registry host: polls allowed in a burst");
 ABSL_FLAG(absl::Duration, registry_timeout, absl::Seconds(30), "timeout of one registry request");
+ABSL_FLAG(absl::Duration, failure_backoff, absl::Seconds(30),
+          "retry delay after a failed poll; doubles per failure up to --failure_backoff_max");
+ABSL_FLAG(absl::Duration, failure_backoff_max, absl::Minutes(8), "cap of the retry delay");
 ABSL_FLAG(int, max_tags, 100000, "cap on the tags read from one repository");
 
 int main(int argc, char** argv) {
@@ -44,7 +47,9 @@ int main(int argc, char** argv) {
        .version = std::string(werf::common::BuildVersion()),
        .max_concurrent_polls = absl::GetFlag(FLAGS_max_concurrent_polls),
        .registry_qps = absl::GetFlag(FLAGS_registry_qps),
-       .registry_burst = absl::GetFlag(FLAGS_registry_burst)},
+       .registry_burst = absl::GetFlag(FLAGS_registry_burst),
+       .failure_backoff = absl::GetFlag(FLAGS_failure_backoff),
+       .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max)},
       std::make_unique<werf::poller::RegistryAccessReader>(kube), std::move(*registry));
   werf::poller::PollerServiceImpl introspection(&poller);
   const absl::Status served = werf::common::ServeUntilSignal({

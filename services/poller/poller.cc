@@ -76,7 +76,8 @@ void Poller::Track(const pb::TrackRepository& track) {
   Entry& entry = it->second;
   ++entry.generation;
   if (inserted) {
-    entry.tracker = std::make_unique<RepositoryTracker>(track);
+    entry.tracker = std::make_unique<RepositoryTracker>(track, options_.failure_backoff,
+                                                        options_.failure_backoff_max);
     ScheduleLocked(track.key(), entry, absl::Now());
     common::LogInfo("repository assigned", {{"repository", track.repository()}, {"key", track.key()}});
   } else if (entry.in_flight) {

@@ -32,6 +32,9 @@ struct PollerOptions {
   // Per registry host: polls per second on average, and the burst allowed.
   double registry_qps = 5;
   int registry_burst = 10;
+  // Retry delay after a failed poll, doubling per failure up to the max.
+  absl::Duration failure_backoff = absl::Seconds(30);
+  absl::Duration failure_backoff_max = absl::Minutes(8);
 };
 
 class Poller {

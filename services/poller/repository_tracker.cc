@@ -13,9 +13,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr absl::Duration kFailureBackoffInitial = absl::Seconds(30);
-constexpr absl::Duration kFailureBackoffMax = absl::Minutes(8);
-
 pb::PollFailureReason ReasonFor(oci::ErrorReason reason) {
   switch (reason) {
     case oci::ErrorReason::kUnauthorized: return pb::POLL_FAILURE_REASON_UNAUTHORIZED;
@@ -32,8 +29,11 @@ pb::PollFailureReason ReasonFor(oci::ErrorReason reason) {
 
 }  // namespace
 
-RepositoryTracker::RepositoryTracker(pb::TrackRepository assignment)
-    : assignment_(std::move(assignment)) {}
+RepositoryTracker::RepositoryTracker(pb::TrackRepository assignment, absl::Duration failure_backoff,
+                                     absl::Duration failure_backoff_max)
+    : assignment_(std::move(assignment)),
+      failure_backoff_(failure_backoff),
+      failure_backoff_max_(failure_backoff_max) {}
 
 bool RepositoryTracker::Update(const pb::TrackRepository& assignment) {
   if (assignment.access().SerializeAsString() != assignment_.access().SerializeAsString()) {
@@ -166,9 +166,9 @@ absl::Time RepositoryTracker::NextPoll(absl::Time now, absl::BitGenRef random) c
   absl::Duration interval = absl::Milliseconds(TimeUtil::DurationToMilliseconds(assignment_.poll_interval()));
   if (interval <= absl::ZeroDuration()) interval = absl::Minutes(15);
   if (consecutive_failures_ > 0) {
-    absl::Duration backoff = kFailureBackoffInitial;
-    for (uint32_t i = 1; i < consecutive_failures_ && backoff < kFailureBackoffMax; ++i) backoff *= 2;
-    interval = std::min(std::min(backoff, kFailureBackoffMax), interval);
+    absl::Duration backoff = failure_backoff_;
+    for (uint32_t i = 1; i < consecutive_failures_ && backoff < failure_backoff_max_; ++i) backoff *= 2;
+    interval = std::min(std::min(backoff, failure_backoff_max_), interval);
   }
   // ±10 %, so repositories added together do not poll together forever.
   const double jitter = absl::Uniform(random, -0.1, 0.1);

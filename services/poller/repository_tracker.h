@@ -22,7 +22,11 @@ namespace pb = ::werf::operator_::v1;
 
 class RepositoryTracker {
  public:
-  explicit RepositoryTracker(pb::TrackRepository assignment);
+  // `failure_backoff` is the first retry delay after a failed poll; it doubles per
+  // failure up to `failure_backoff_max` (never beyond the poll interval).
+  explicit RepositoryTracker(pb::TrackRepository assignment,
+                             absl::Duration failure_backoff = absl::Seconds(30),
+                             absl::Duration failure_backoff_max = absl::Minutes(8));
 
   // A new or changed assignment from the hub. Returns true when it asks for a
   // digest not known yet (a newly watched tag), which is worth a poll right away.
@@ -53,6 +57,8 @@ class RepositoryTracker {
             std::vector<pb::RepositoryObservation>& out);
 
   pb::TrackRepository assignment_;
+  absl::Duration failure_backoff_;
+  absl::Duration failure_backoff_max_;
   bool full_report_ = true;
   std::string etag_;
   std::vector<std::string> tags_;                 // as last listed

@@ -1,0 +1,177 @@
+// The OCI registry client the poller is built on: tag lists (paginated,
+// conditional) and manifest digests, with authentication, rate-limit manners,
+// size caps and errors that tell the user what to do.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<RegistryClient> client,
+//                    RegistryClient::Create({.metrics = &registry}));
+//   ASSIGN_OR_RETURN(RepositoryRef repository, RepositoryRef::Parse("registry.example.com/team/app"));
+//   RegistryAccess access{.credentials = credentials_from_secret};
+//   absl::StatusOr<TagListResult> tags = client->ListTags(repository, access, last_etag);
+//   if (!tags.ok()) {
+//     ErrorDetails details = GetErrorDetails(tags.status());  // reason, HTTP status, Retry-After
+//   } else if (!tags->not_modified) {
+//     last_etag = tags->etag;  // and use tags->tags
+//   }
+//
+// One client serves every registry and repository of a process and is
+// thread-safe. It keeps soft state only: tokens, the auth scheme of each
+// registry, Retry-After waits, idle connections.
+#ifndef WERF_OPERATOR_LIBS_OCI_REGISTRY_CLIENT_H_
+#define WERF_OPERATOR_LIBS_OCI_REGISTRY_CLIENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/oci/clock.h"
+#include "libs/oci/errors.h"
+#include "libs/oci/http_transport.h"
+#include "libs/oci/rate_limit.h"
+#include "libs/oci/reference.h"
+#include "libs/oci/registry_access.h"
+#include "libs/oci/registry_auth.h"
+#include "libs/oci/registry_metrics.h"
+#include "libs/oci/registry_throttle.h"
+
+namespace werf::oci {
+
+struct RegistryClientOptions {
+  // The HTTP implementation; null for a CurlTransport.
+  std::shared_ptr<HttpTransport> transport = nullptr;
+  // Null for the wall clock. Must outlive the client.
+  const Clock* clock = nullptr;
+  // Where to register the werf_operator_registry_* metrics; null for none. Must outlive the client.
+  prometheus::Registry* metrics = nullptr;
+
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // Per HTTP request, not per operation.
+  absl::Duration request_timeout = absl::Seconds(30);
+
+  // `n` sent with tag list requests; 0 lets the registry choose (one page when it can).
+  int page_size = 0;
+  // Caps on one tag list; beyond them the result is truncated, not an error.
+  size_t max_tags = 100000;
+  size_t max_tag_list_bytes = 32 << 20;
+  // Manifests are read only when a registry omits Docker-Content-Digest; distribution caps them at 4 MiB.
+  size_t max_manifest_bytes = 4 << 20;
+
+  // The wait after a 429 without (or with an unparseable) Retry-After.
+  absl::Duration default_retry_after = absl::Seconds(60);
+  // Longer Retry-After values are cut to this, so one odd header cannot stop polling for days.
+  absl::Duration max_retry_after = absl::Hours(6);
+
+  // Extra attempts of a GET/HEAD after a 502/503/504 or a connection failure,
+  // `transient_retry_delay` apart (doubling). 0: report at once and let the
+  // caller's backoff decide.
+  int transient_retries = 0;
+  absl::Duration transient_retry_delay = absl::Milliseconds(500);
+
+  size_t max_cached_tokens = 100000;
+  // OAuth2 client_id for identity-token exchanges.
+  std::string client_id = "werf-operator";
+};
+
+// What one call cost, for benchmarks and debugging: every HTTP request made
+// (token requests and auth retries included) and the bytes that came back.
+struct RequestStats {
+  int requests = 0;
+  int64_t bytes_received = 0;
+};
+
+struct TagListResult {
+  // 304: the list is what it was when `etag` was issued; `tags` is empty.
+  bool not_modified = false;
+  // Every tag, in the registry's order (at most max_tags).
+  std::vector<std::string> tags{};
+  // A cap was hit; `tags` is a prefix of the list.
+  bool truncated = false;
+  // Tags that break the tag grammar were skipped.
+  size_t invalid_tags = 0;
+  // Pass to the next ListTags. Empty when the registry sent none, and when the
+  // list spanned several pages: the first page's ETag says nothing about the
+  // others, so a 304 on it could hide a change further on.
+  std::string etag{};
+  int pages = 0;
+  RequestStats stats{};
+  // From the last response's RateLimit-Remaining / RateLimit-Limit, if sent.
+  std::optional<RateLimitInfo> rate_limit{};
+};
+
+struct DigestResult {
+  std::string digest{};      // "sha256:..."
+  std::string media_type{};  // Content-Type of the manifest, if sent
+  // The registry omitted Docker-Content-Digest and the manifest was downloaded and hashed.
+  bool computed_from_body = false;
+  RequestStats stats{};
+  std::optional<RateLimitInfo> rate_limit{};
+};
+
+// The manifest types GetDigest accepts, most specific first: OCI index and
+// manifest, Docker manifest list and v2 manifest.
+inline constexpr absl::string_view kManifestAccept =
+    "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.docker.distribution.manifest.v2+json";
+
+class RegistryClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<RegistryClient>> Create(RegistryClientOptions options = {});
+
+  RegistryClient(const RegistryClient&) = delete;
+  RegistryClient& operator=(const RegistryClient&) = delete;
+
+  // Lists the repository's tags, following Link rel="next" (relative or
+  // absolute, same registry only) or, failing that, n/last. With
+  // `if_none_match` (a previous TagListResult::etag) the first request is
+  // conditional and a 304 ends the call with `not_modified`.
+  absl::StatusOr<TagListResult> ListTags(const RepositoryRef& repository, const RegistryAccess& access,
+                                         absl::string_view if_none_match = "");
+
+  // The manifest digest `tag` points to, from HEAD (which Docker Hub does not
+  // count as a pull); a GET and a local SHA-256 only when the registry sends no
+  // Docker-Content-Digest.
+  absl::StatusOr<DigestResult> GetDigest(const RepositoryRef& repository, const RegistryAccess& access,
+                                         absl::string_view tag);
+
+  // When calls to `registry` (canonical) are allowed again, while a Retry-After
+  // wait is in force; calls before then fail at once with kRateLimited.
+  std::optional<absl::Time> NotBefore(absl::string_view registry) const;
+
+ private:
+  struct Call;
+
+  explicit RegistryClient(RegistryClientOptions options);
+
+  std::string BaseUrl(const Call& call) const ABSL_LOCKS_EXCLUDED(mu_);
+  AuthTarget MakeAuthTarget(const Call& call) const;
+  absl::StatusOr<HttpResponse> Execute(Call& call, HttpRequest request);
+  absl::StatusOr<HttpResponse> SendCounted(Call& call, const HttpRequest& request);
+  absl::StatusOr<HttpResponse> SendWithSchemeFallback(Call& call, HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RateLimitedError(const Call& call, absl::Time until, int http_status) const;
+  // For a 429, or a 503 with Retry-After: no calls to the registry until it said, and the error.
+  absl::Status DeferRegistry(const Call& call, const HttpResponse& response);
+  absl::Status StartCall(Call& call);
+
+  const RegistryClientOptions options_;
+  const Clock& clock_;
+  std::shared_ptr<HttpTransport> transport_;
+  RegistryMetrics metrics_;
+  RegistryThrottle throttle_;
+  RegistryAuth auth_;
+  mutable absl::Mutex mu_;
+  // For kInsecure registries: the scheme that worked ("https" or "http").
+  absl::flat_hash_map<std::string, std::string> insecure_schemes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace werf::oci
+
+#endif  // WERF_OPERATOR_LIBS_OCI_REGISTRY_CLIENT_H_

@@ -1,0 +1,346 @@
+// End to end: the four real binaries against the test bed's control plane (kwok
+// runs the werf Jobs' pods) and its registries. Each test has its own namespaces
+// and repository, so tests never see each other's bundles.
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "test/integration/e2e/operator_system.h"
+#include "test/integration/testbed/testbed_support.h"
+
+namespace werf::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using testbed::Kubectl;
+
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    const absl::Status status_ = (expr);                 \
+    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_; \
+  } while (false)
+
+std::string Unique(absl::string_view prefix) {
+  static int counter = 0;
+  return absl::StrCat(prefix, "-", getpid() % 10000, "-", ++counter);
+}
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(testbed::EnsureTestbed().ok());
+    ASSERT_OK(testbed::ApplyYaml(ReadCrd()));
+    absl::StatusOr<testbed::Registry> registry = testbed::GetRegistry(testbed::RegistryFlavour::kAnonymous);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = *registry;
+    ns_ = Unique("e2e");
+    repository_ = absl::StrCat("e2e/", ns_);
+    ASSERT_OK(Kubectl({"create", "namespace", ns_}).status());
+    ASSERT_OK(Kubectl({"-n", ns_, "create", "serviceaccount", "deployer"}).status());
+  }
+
+  void TearDown() override {
+    system_.reset();
+    (void)Kubectl({"delete", "namespace", ns_, "--wait=false"});
+  }
+
+  static std::string ReadCrd() {
+    std::ifstream in(WERF_CRD_PATH);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  void StartSystem(SystemOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<OperatorSystem>> system = OperatorSystem::Start(std::move(options));
+    ASSERT_TRUE(system.ok()) << system.status();
+    system_ = std::move(*system);
+  }
+
+  void Push(const std::vector<std::string>& tags) {
+    ASSERT_OK(testbed::PushTags(registry_, repository_, tags));
+  }
+
+  // A bundle of `repository_` with the given extra spec fields (YAML lines under converge/registry).
+  void ApplyBundle(const std::string& name, const std::string& registry_extra = "",
+                   const std::string& converge_extra = "", const std::string& target_ns = "") {
+    const std::string yaml = absl::StrCat(
+        "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata: {name: ", name, ", namespace: ",
+        ns_, "}\nspec:\n  registry:\n    url: ", registry_.host, "/", repository_,
+        "\n    insecure: true\n    pollInterval: 2s\n", registry_extra, "  converge:\n",
+        "    serviceAccountName: deployer\n",
+        target_ns.empty() ? "" : absl::StrCat("    targetNamespace: ", target_ns, "\n"),
+        converge_extra);
+    ASSERT_OK(testbed::ApplyYaml(yaml));
+  }
+
+  absl::StatusOr<std::string> Field(const std::string& name, const std::string& jsonpath) {
+    return testbed::GetJsonPath({"werfbundle", name, ns_}, jsonpath);
+  }
+
+  absl::Status WaitField(const std::string& name, const std::string& jsonpath,
+                         const std::string& expected, absl::Duration timeout = absl::Seconds(60)) {
+    return testbed::WaitForJsonPath({"werfbundle", name, ns_}, jsonpath, expected, timeout).status();
+  }
+
+  // Jobs of a bundle in every namespace, by the operator's label.
+  std::vector<std::string> Jobs(const std::string& name) {
+    absl::StatusOr<std::string> uid = Field(name, "{.metadata.uid}");
+    if (!uid.ok()) return {};
+    absl::StatusOr<std::string> out = Kubectl(
+        {"get", "jobs", "-A", "-l", absl::StrCat("werf.io/bundle-uid=", *uid), "-o",
+         "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{\"\\n\"}{end}"});
+    if (!out.ok()) return {};
+    return absl::StrSplit(*out, '\n', absl::SkipEmpty());
+  }
+
+  std::unique_ptr<OperatorSystem> system_;
+  testbed::Registry registry_;
+  std::string ns_;
+  std::string repository_;
+};
+
+TEST_F(EndToEndTest, DeploysHighestMatchingTagUpgradesAndIgnoresExcludedTags) {
+  StartSystem();
+  Push({"1.0.0", "1.2.0", "2.0.0", "1.10.0-rc.1"});
+  ApplyBundle("web", "    versionConstraint: \"<2\"\n");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.2.0");
+  EXPECT_EQ(*Field("web", "{.status.conditions[?(@.type==\"Ready\")].status}"), "True");
+  EXPECT_EQ(Jobs("web").size(), 1u);
+
+  // Same tag seen again on later polls: no second Job, and no status churn.
+  const std::string version = *Field("web", "{.metadata.resourceVersion}");
+  absl::SleepFor(absl::Seconds(6));
+  EXPECT_EQ(Jobs("web").size(), 1u);
+  EXPECT_EQ(*Field("web", "{.metadata.resourceVersion}"), version) << "status rewritten with nothing new";
+
+  Push({"1.3.0"});
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.3.0"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(Jobs("web").size(), 2u);
+  Push({"2.1.0"});  // excluded by the constraint
+  absl::SleepFor(absl::Seconds(5));
+  EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.3.0");
+  EXPECT_EQ(Jobs("web").size(), 2u);
+  const std::string history = *Field("web", "{.status.history[*].tag}");
+  EXPECT_EQ(history, "1.3.0 1.2.0");
+}
+
+TEST_F(EndToEndTest, MissingServiceAccountIsExplainedAndProgressResumesWhenCreated) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("api", "", "", "");
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "api", "--type=merge", "-p",
+                     R"({"spec":{"converge":{"serviceAccountName":"missing-sa"}}})"})
+                .status());
+  ASSERT_OK(WaitField("api", "{.status.conditions[?(@.type==\"Stalled\")].status}", "True"));
+  EXPECT_THAT(*Field("api", "{.status.conditions[?(@.type==\"Ready\")].message}"),
+              HasSubstr(absl::StrCat("ServiceAccount \"missing-sa\" not found in namespace \"", ns_, "\"")));
+  EXPECT_TRUE(Jobs("api").empty());
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "serviceaccount", "missing-sa"}).status());
+  ASSERT_OK(WaitField("api", "{.status.phase}", "Synced"));
+  EXPECT_EQ(*Field("api", "{.status.lastAppliedTag}"), "1.0.0");
+}
+
+TEST_F(EndToEndTest, FailingJobIsReportedRetriedWithBackoffAndFailsAfterFive) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("broken", "",
+              "    podLabels: {testbed.werf.io/fail: \"true\"}\n"
+              "    podAnnotations: {testbed.werf.io/exit-code: \"3\"}\n");
+  ASSERT_OK(WaitField("broken", "{.status.consecutiveFailures}", "1"));
+  EXPECT_THAT(*Field("broken", "{.status.lastErrorMessage}"), HasSubstr("exit code 3"));
+  ASSERT_OK(WaitField("broken", "{.status.phase}", "Failed", absl::Seconds(120)));
+  EXPECT_EQ(*Field("broken", "{.status.consecutiveFailures}"), "5");
+  EXPECT_EQ(Jobs("broken").size(), 5u) << "one fresh Job per attempt";
+
+  // Fixing the bundle (no more failure label) succeeds and resets the count.
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "broken", "--type=json", "-p",
+                     R"([{"op":"remove","path":"/spec/converge/podLabels"}])"})
+                .status());
+  ASSERT_OK(WaitField("broken", "{.status.phase}", "Synced", absl::Seconds(90)));
+  EXPECT_EQ(*Field("broken", "{.status.consecutiveFailures}"), "0");
+}
+
+TEST_F(EndToEndTest, RepublishedTagRedeploys) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  const std::string first = *Field("web", "{.status.lastAppliedDigest}");
+  Push({"1.0.0"});  // new content under the same tag
+  ASSERT_OK(testbed::WaitFor("a redeploy of the re-published tag", [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::string> digest = Field("web", "{.status.lastAppliedDigest}");
+    return digest.ok() && *digest != first && !digest->empty();
+  }, absl::Seconds(60)));
+  EXPECT_EQ(Jobs("web").size(), 2u);
+}
+
+TEST_F(EndToEndTest, SuspendStopsAndResumeContinues) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "web", "--type=merge", "-p",
+                     R"({"spec":{"suspend":true}})"}).status());
+  ASSERT_OK(WaitField("web", "{.status.conditions[?(@.type==\"Reconciling\")].reason}", "Suspended"));
+  Push({"1.1.0"});
+  absl::SleepFor(absl::Seconds(6));
+  EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.0.0");
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "web", "--type=merge", "-p",
+                     R"({"spec":{"suspend":false}})"}).status());
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0"));
+}
+
+TEST_F(EndToEndTest, ReconcileRequestedAtPollsAtOnce) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "web", "--type=merge", "-p",
+                     R"({"spec":{"registry":{"pollInterval":"1h"}}})"}).status());
+  absl::SleepFor(absl::Seconds(3));  // the poller takes the new interval
+  Push({"1.1.0"});
+  ASSERT_OK(Kubectl({"-n", ns_, "annotate", "--overwrite", "werfbundle", "web",
+                     "werf.io/reconcile-requested-at=now-1"}).status());
+  ASSERT_OK(WaitField("web", "{.status.lastHandledReconcileAt}", "now-1"));
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(30)));
+}
+
+TEST_F(EndToEndTest, DeletingABundleRemovesItsJobsInEveryNamespace) {
+  StartSystem({.gateway = false});
+  const std::string target = Unique("e2e-target");
+  ASSERT_OK(Kubectl({"create", "namespace", target}).status());
+  ASSERT_OK(Kubectl({"-n", target, "create", "serviceaccount", "deployer"}).status());
+  Push({"1.0.0"});
+  ApplyBundle("web", "", "", target);
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  const std::vector<std::string> jobs = Jobs("web");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_THAT(jobs[0], ::testing::StartsWith(target + "/"));
+  ASSERT_OK(Kubectl({"-n", ns_, "delete", "werfbundle", "web", "--timeout=60s"}).status());
+  ASSERT_OK(testbed::WaitFor("the Job to be deleted", [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::string> out = Kubectl({"-n", target, "get", "jobs", "-o", "name"});
+    return out.ok() && out->empty();
+  }, absl::Seconds(60)));
+  (void)Kubectl({"delete", "namespace", target, "--wait=false"});
+}
+
+TEST_F(EndToEndTest, RegistryFailuresFailAfterFiveAndRecoveryResets) {
+  StartSystem({.gateway = false, .poller_flags = {"--failure_backoff=1s", "--failure_backoff_max=2s"}});
+  ApplyBundle("web");  // the repository does not exist yet: 404 on every poll
+  ASSERT_OK(WaitField("web", "{.status.conditions[?(@.type==\"RegistryReachable\")].status}", "False"));
+  EXPECT_THAT(*Field("web", "{.status.lastErrorMessage}"), HasSubstr("not found"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Failed", absl::Seconds(60)));
+  Push({"1.0.0"});
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(60)));
+  EXPECT_EQ(*Field("web", "{.status.conditions[?(@.type==\"RegistryReachable\")].status}"), "True");
+}
+
+TEST_F(EndToEndTest, ControllerKilledMidConvergeLeavesNoDuplicateJob) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(testbed::WaitFor("a converge to start", [&]() -> absl::StatusOr<bool> {
+    return !Jobs("web").empty() || Field("web", "{.status.activeJob.name}").value_or("") != "";
+  }, absl::Seconds(60)));
+  system_->controllers()[0]->Kill();
+  ASSERT_TRUE(system_->AddController().ok());
+  ASSERT_TRUE(system_->WaitForLeader(absl::Seconds(30)).ok());
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(90)));
+  EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.0.0");
+  EXPECT_EQ(Jobs("web").size(), 1u);
+}
+
+TEST_F(EndToEndTest, LeaderFailoverWithinLeaseAndRetry) {
+  StartSystem({.controllers = 2, .gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  ServiceProcess* leader = system_->Leader();
+  ASSERT_NE(leader, nullptr);
+  int standbys_ready = 0;
+  for (auto& controller : system_->controllers()) {
+    if (controller.get() != leader && system_->Leader() != controller.get()) ++standbys_ready;
+  }
+  EXPECT_EQ(standbys_ready, 1) << "exactly one standby, not ready";
+  const absl::Time killed = absl::Now();
+  leader->Kill();
+  absl::StatusOr<ServiceProcess*> successor = system_->WaitForLeader(absl::Seconds(30));
+  ASSERT_TRUE(successor.ok());
+  // Lease 6 s + retry 1 s (x2.2 jitter) + readiness: well under 15 s.
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(15));
+  ASSERT_OK(system_->WaitForWorkers(1, 1, absl::Seconds(60)));
+  Push({"1.1.0"});
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(60)));
+}
+
+TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) {
+  StartSystem({.gateway = false});
+  const std::vector<std::string> apps = {"a1", "a2", "a3", "a4", "a5", "a6"};
+  const std::string base_repository = repository_;
+  for (const std::string& app : apps) {
+    repository_ = absl::StrCat(base_repository, "-", app);
+    Push({"1.0.0"});
+    ApplyBundle(app);
+  }
+  for (const std::string& app : apps) ASSERT_OK(WaitField(app, "{.status.phase}", "Synced"));
+
+  const auto assignments = [&]() {
+    std::multiset<std::string> keys;
+    for (auto& poller : system_->pollers()) {
+      if (!poller->Running()) continue;
+      absl::StatusOr<std::string> out = testbed::RunCommandOk(
+          {"grpcurl", "-plaintext", poller->grpc_address(),
+           "werf.operator.v1.PollerService/ListAssignments"});
+      if (!out.ok()) continue;
+      const nlohmann::json response = nlohmann::json::parse(*out, nullptr, false);
+      for (const auto& a : response.value("assignments", nlohmann::json::array())) {
+        const std::string key = a.value("key", "");
+        if (key.find(base_repository) != std::string::npos) keys.insert(key);
+      }
+    }
+    return keys;
+  };
+  const auto each_exactly_once = [&]() -> absl::StatusOr<bool> {
+    const std::multiset<std::string> keys = assignments();
+    if (keys.size() != apps.size()) return false;
+    return std::set<std::string>(keys.begin(), keys.end()).size() == apps.size();
+  };
+  ASSERT_OK(testbed::WaitFor("each repository on one poller", each_exactly_once, absl::Seconds(30)));
+  ASSERT_TRUE(system_->AddPoller().ok());
+  ASSERT_TRUE(system_->AddPoller().ok());
+  ASSERT_OK(system_->WaitForWorkers(3, 1, absl::Seconds(30)));
+  ASSERT_OK(testbed::WaitFor("rebalanced over three pollers", each_exactly_once, absl::Seconds(30)));
+  int busy = 0;
+  for (auto& poller : system_->pollers()) {
+    absl::StatusOr<std::string> out = testbed::RunCommandOk(
+        {"grpcurl", "-plaintext", poller->grpc_address(), "werf.operator.v1.PollerService/ListAssignments"});
+    if (out.ok() && out->find(base_repository) != std::string::npos) ++busy;
+  }
+  EXPECT_GE(busy, 2) << "work spread over the new pollers";
+  system_->pollers()[1]->Kill();
+  system_->pollers()[2]->Kill();
+  ASSERT_OK(system_->WaitForWorkers(1, 1, absl::Seconds(30)));
+  ASSERT_OK(testbed::WaitFor("all repositories back on one poller", each_exactly_once, absl::Seconds(30)));
+  // Still polled: a new tag reaches every bundle.
+  for (const std::string& app : apps) {
+    repository_ = absl::StrCat(base_repository, "-", app);
+    Push({"1.1.0"});
+  }
+  for (const std::string& app : apps) {
+    ASSERT_OK(WaitField(app, "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(60)));
+  }
+}
+
+}  // namespace
+}  // namespace werf::e2e
