@@ -17,13 +17,21 @@ constexpr size_t kIdleHandleLimit = 16;
 struct Transfer {
   const HttpRequest* request;
   HttpResponse* response;
+  CURL* curl;
   bool aborted_by_callback = false;
 };
+
+bool IsSuccess(CURL* curl) {
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  return status >= 200 && status < 300;
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
-  if (transfer->request->on_body_chunk) {
+  // A refusal (a metav1.Status body) is collected for the caller's error, never streamed.
+  if (transfer->request->on_body_chunk && IsSuccess(transfer->curl)) {
     if (!transfer->request->on_body_chunk(absl::string_view(data, bytes))) {
       transfer->aborted_by_callback = true;
       return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
@@ -93,7 +101,7 @@ absl::StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request) 
   curl_easy_reset(curl);
 
   HttpResponse response;
-  Transfer transfer{&request, &response};
+  Transfer transfer{&request, &response, curl};
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());

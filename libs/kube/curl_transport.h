@@ -33,7 +33,8 @@ struct HttpRequest {
   std::string body{};
   // Whole-request limit; zero means none (watches bound themselves server-side).
   absl::Duration timeout = absl::Seconds(30);
-  // When set, the body is handed over as it arrives instead of being collected.
+  // When set, a 2xx body is handed over as it arrives instead of being collected
+  // (any other answer's body is collected in HttpResponse::body, for the error).
   // Returning false aborts the transfer (the result is then kCancelled).
   std::function<bool(absl::string_view)> on_body_chunk{};
   // Checked while the transfer runs; true aborts it (kCancelled).

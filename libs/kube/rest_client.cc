@@ -267,29 +267,19 @@ absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
   const std::string path = resource.Path(ns) + query.str();
   limiter_.Wait();
   ASSIGN_OR_RETURN(auto headers, Headers(""));
-  // Until the status line is known, collect the body: a refusal is a Status object.
-  long status_seen = 0;
-  std::string error_body;
+  // A refusal's body (a Status object) is not streamed: the transport collects it.
   HttpRequest request{.method = "GET",
                       .url = config_.server + path,
                       .headers = std::move(headers),
                       // The server ends the watch at timeoutSeconds; allow for slack.
                       .timeout = absl::Seconds(options.timeout_seconds + 30),
                       .cancel = stop};
-  bool first_chunk = true;
-  request.on_body_chunk = [&](absl::string_view chunk) {
-    if (first_chunk) {
-      first_chunk = false;
-      status_seen = 200;
-    }
-    return on_chunk(chunk);
-  };
+  request.on_body_chunk = on_chunk;
   requests_sent_.fetch_add(1);
   absl::StatusOr<HttpResponse> response = transport_.Perform(request);
-  (void)status_seen;
   if (!response.ok()) return response.status();
   if (response->status >= 200 && response->status < 300) return absl::OkStatus();
-  return StatusFromApiResponse(response->status, error_body, absl::StrCat("GET ", path),
+  return StatusFromApiResponse(response->status, response->body, absl::StrCat("GET ", path),
                                ParseRetryAfter(response->headers));
 }
 

@@ -1,0 +1,182 @@
+// Shared support for the werf_kube integration tests and the informer benchmark, all of
+// which run against the real test bed (test/integration/testbed): clients built from the
+// test bed's kubeconfig, throw-away namespaces, the test CRD, parallel object creation,
+// an informer event recorder, child processes, and the test bed's apiserver process.
+#ifndef WERF_TEST_INTEGRATION_KUBE_KUBE_TEST_SUPPORT_H_
+#define WERF_TEST_INTEGRATION_KUBE_KUBE_TEST_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/kube/informer.h"
+#include "libs/kube/resource.h"
+#include "libs/kube/rest_client.h"
+#include "nlohmann/json.hpp"
+
+#define KUBE_TEST_CONCAT_INNER_(a, b) a##b
+#define KUBE_TEST_CONCAT_(a, b) KUBE_TEST_CONCAT_INNER_(a, b)
+// ASSERT_OK_AND_ASSIGN(auto x, StatusOrExpression()): fails the test with the status.
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(KUBE_TEST_CONCAT_(kube_test_or_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr)               \
+  auto statusor = (expr);                                             \
+  ASSERT_TRUE(statusor.ok()) << #expr << ": " << statusor.status(); \
+  lhs = std::move(statusor).value()
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
+    const absl::Status kube_test_status_ = (expr);                 \
+    ASSERT_TRUE(kube_test_status_.ok()) << #expr << ": " << kube_test_status_; \
+  } while (0)
+#define EXPECT_OK(expr)                                            \
+  do {                                                             \
+    const absl::Status kube_test_status_ = (expr);                 \
+    EXPECT_TRUE(kube_test_status_.ok()) << #expr << ": " << kube_test_status_; \
+  } while (0)
+
+namespace werf::kube_test {
+
+// widgets.test.werf.io/v1, namespaced, with a status subresource; spec and status keep
+// unknown fields. Both tests and the benchmark use it.
+inline const kube::Resource kWidgets{"test.werf.io", "v1", "widgets"};
+
+// A client for the test bed's admin kubeconfig ($KUBECONFIG, exported by the test bed
+// environment), built the way services build theirs: werf::kube::LoadKubeconfig.
+absl::StatusOr<std::shared_ptr<kube::RestClient>> AdminClient(kube::RestOptions options = {});
+
+// A client without client-side rate limiting, for setting up many objects fast.
+absl::StatusOr<std::shared_ptr<kube::RestClient>> UnthrottledAdminClient();
+
+// A namespace with a unique name, created on construction and deleted (without waiting)
+// on destruction. Check ok() before use.
+class ScopedNamespace {
+ public:
+  explicit ScopedNamespace(absl::string_view prefix);
+  ~ScopedNamespace();
+  ScopedNamespace(const ScopedNamespace&) = delete;
+  ScopedNamespace& operator=(const ScopedNamespace&) = delete;
+
+  const absl::Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::shared_ptr<kube::RestClient> client_;
+  absl::Status status_;
+};
+
+// Creates (or keeps) the widgets CRD and waits until the API server serves it.
+absl::Status EnsureWidgetCrd(kube::RestClient& client);
+
+// {"apiVersion":"v1","kind":"ConfigMap","metadata":{name, labels},"data":data}.
+nlohmann::json ConfigMap(absl::string_view name, const std::map<std::string, std::string>& data,
+                         const std::map<std::string, std::string>& labels = {});
+// A Widget with the given spec.
+nlohmann::json Widget(absl::string_view name, const nlohmann::json& spec,
+                      const std::map<std::string, std::string>& labels = {});
+
+// Creates make_object(0) ... make_object(count - 1) in `ns` from `threads` threads.
+// Returns the first error, if any.
+absl::Status CreateInParallel(kube::RestClient& client, const kube::Resource& resource,
+                              absl::string_view ns, int count, int threads,
+                              const std::function<nlohmann::json(int index)>& make_object);
+
+// metadata.<field> of an object as a string ("" when absent).
+std::string MetadataString(const nlohmann::json& object, absl::string_view field);
+// data.<key> of a ConfigMap ("" when absent).
+std::string DataValue(const nlohmann::json& object, absl::string_view key);
+
+// Records what an informer tells its handlers, as lines such as "add cm-a v=1",
+// "update cm-a v=1->v=2", "delete cm-b v=2", where v is data.v of a ConfigMap (or
+// spec.v of another object). Thread-safe.
+class InformerRecorder {
+ public:
+  kube::InformerHandlers Handlers();
+  std::vector<std::string> Lines() const;
+  // Lines about one object name, in order.
+  std::vector<std::string> LinesFor(absl::string_view name) const;
+  size_t Count() const;
+  // Waits until at least `count` lines were recorded.
+  absl::Status WaitForCount(size_t count, absl::Duration timeout) const;
+
+ private:
+  void Record(std::string line);
+
+  mutable absl::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
+};
+
+// Waits until the informer's store holds exactly `expected` (name -> data.v).
+absl::Status WaitForStore(const kube::Informer& informer,
+                          const std::map<std::string, std::string>& expected,
+                          absl::Duration timeout);
+// name -> data.v of every object in the informer's store.
+std::map<std::string, std::string> StoreContents(const kube::Informer& informer);
+
+// A child process whose stdout and stderr go to files in a private directory.
+// The destructor SIGKILLs and reaps it if it still runs.
+class ChildProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
+                                                             absl::string_view name);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& name() const { return name_; }
+  absl::Status Signal(int signal);
+  // Waits for the process to end; returns its exit code (128 + signal when killed).
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+  bool Running();
+  std::string Stdout() const;
+  std::string Stderr() const;
+  // Stdout split into JSON objects (one per line; lines that are not JSON objects skipped).
+  std::vector<nlohmann::json> JsonLines() const;
+
+ private:
+  ChildProcess(pid_t pid, std::string name, std::string out_path, std::string err_path)
+      : pid_(pid), name_(std::move(name)), out_path_(std::move(out_path)), err_path_(std::move(err_path)) {}
+
+  pid_t pid_;
+  std::string name_;
+  std::string out_path_;
+  std::string err_path_;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+};
+
+// --- the test bed's processes ------------------------------------------------------
+
+// The pid recorded in $WERF_TESTBED_DIR/pids/<component>.pid ("<pid> <start time>"),
+// after checking that the process with that pid is still the one recorded.
+absl::StatusOr<pid_t> TestbedComponentPid(absl::string_view component);
+
+// Runs `testbed up` for the test bed of this process (restarts dead components).
+absl::Status TestbedUp();
+
+// Whether the test bed's kube-apiserver runs with the watch cache: read from its command
+// line (--watch-cache=...), else from WERF_TESTBED_WATCH_CACHE.
+bool TestbedWatchCacheEnabled();
+
+// A private temporary directory for this process, created once and removed at exit.
+std::string TempDir();
+
+// Numeric comparison of two resourceVersions (etcd revisions).
+int64_t ResourceVersionNumber(absl::string_view resource_version);
+
+}  // namespace werf::kube_test
+
+#endif  // WERF_TEST_INTEGRATION_KUBE_KUBE_TEST_SUPPORT_H_
