@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -100,6 +101,22 @@ class EndToEndTest : public ::testing::Test {
          "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{\"\\n\"}{end}"});
     if (!out.ok()) return {};
     return absl::StrSplit(*out, '\n', absl::SkipEmpty());
+  }
+
+  // kwok keeps pods labelled testbed.werf.io/hold=true Running; removing the label
+  // lets them complete (see the test bed's README).
+  static constexpr char kHold[] = "    podLabels: {testbed.werf.io/hold: \"true\"}\n";
+  absl::Status WaitForHeldPod(const std::string& ns) {
+    return testbed::WaitFor("a held werf pod to run", [&]() -> absl::StatusOr<bool> {
+      absl::StatusOr<std::string> phases = Kubectl(
+          {"-n", ns, "get", "pods", "-l", "testbed.werf.io/hold=true", "-o",
+           "jsonpath={.items[*].status.phase}"});
+      return phases.ok() && phases->find("Running") != std::string::npos;
+    }, absl::Seconds(60));
+  }
+  absl::Status ReleaseHeldPods(const std::string& ns) {
+    return Kubectl({"-n", ns, "label", "pods", "-l", "testbed.werf.io/hold=true",
+                    "testbed.werf.io/hold-"}).status();
   }
 
   std::unique_ptr<OperatorSystem> system_;
@@ -246,19 +263,43 @@ TEST_F(EndToEndTest, RegistryFailuresFailAfterFiveAndRecoveryResets) {
   EXPECT_EQ(*Field("web", "{.status.conditions[?(@.type==\"RegistryReachable\")].status}"), "True");
 }
 
-TEST_F(EndToEndTest, ControllerKilledMidConvergeLeavesNoDuplicateJob) {
+TEST_F(EndToEndTest, ControllerKilledMidJobLeavesNoDuplicateJobAndTheRightStatus) {
   StartSystem({.gateway = false});
   Push({"1.0.0"});
-  ApplyBundle("web");
-  ASSERT_OK(testbed::WaitFor("a converge to start", [&]() -> absl::StatusOr<bool> {
-    return !Jobs("web").empty() || Field("web", "{.status.activeJob.name}").value_or("") != "";
-  }, absl::Seconds(60)));
+  ApplyBundle("web", "", kHold);
+  ASSERT_OK(WaitForHeldPod(ns_));
+  ASSERT_EQ(Jobs("web").size(), 1u);
   system_->controllers()[0]->Kill();
   ASSERT_TRUE(system_->AddController().ok());
   ASSERT_TRUE(system_->WaitForLeader(absl::Seconds(30)).ok());
+  ASSERT_OK(system_->WaitForWorkers(1, 1, absl::Seconds(60)));
+  absl::SleepFor(absl::Seconds(3));  // the new leader has reconciled with the Job still running
+  EXPECT_EQ(Jobs("web").size(), 1u);
+  ASSERT_OK(ReleaseHeldPods(ns_));
   ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(90)));
   EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.0.0");
   EXPECT_EQ(Jobs("web").size(), 1u);
+}
+
+TEST_F(EndToEndTest, JobDeletedByHandIsRecordedAndRetried) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web", "", kHold);
+  ASSERT_OK(WaitForHeldPod(ns_));
+  const std::vector<std::string> jobs = Jobs("web");
+  ASSERT_EQ(jobs.size(), 1u);
+  const std::string job = std::string(absl::StripPrefix(jobs[0], ns_ + "/"));
+  ASSERT_OK(Kubectl({"-n", ns_, "delete", "job", job, "--cascade=background"}).status());
+  ASSERT_OK(WaitField("web", "{.status.history[0].result}", "Vanished"));
+  EXPECT_THAT(*Field("web", "{.status.lastErrorMessage}"), HasSubstr("disappeared"));
+  // The retry is a new Job (held too); letting it finish syncs the bundle.
+  ASSERT_OK(testbed::WaitFor("the retry Job", [&]() -> absl::StatusOr<bool> {
+    return Jobs("web").size() == 1 && Jobs("web")[0] != jobs[0];
+  }, absl::Seconds(60)));
+  ASSERT_OK(WaitForHeldPod(ns_));
+  ASSERT_OK(ReleaseHeldPods(ns_));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(60)));
+  EXPECT_EQ(*Field("web", "{.status.consecutiveFailures}"), "0");
 }
 
 TEST_F(EndToEndTest, LeaderFailoverWithinLeaseAndRetry) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,37 @@ bool Ready(const ServiceProcess& process) {
   return response && response->status == 200;
 }
 
+// Applies the RBAC of deploy/kustomize/base and writes, per service, a kubeconfig
+// holding a token minted (TokenRequest) for that service's own ServiceAccount, so
+// every process runs with exactly the rights the manifests give it.
+absl::StatusOr<std::map<std::string, std::string>> ServiceKubeconfigs(const std::string& dir) {
+  for (const char* file : {"namespace.yaml", "rbac-controller.yaml", "rbac-poller.yaml",
+                           "rbac-converger.yaml", "rbac-gateway.yaml"}) {
+    absl::StatusOr<std::string> applied =
+        testbed::Kubectl({"apply", "-f", absl::StrCat(WERF_DEPLOY_BASE_DIR, "/", file)});
+    if (!applied.ok()) return applied.status();
+  }
+  const char* server = std::getenv("WERF_TESTBED_APISERVER");
+  const char* ca = std::getenv("WERF_TESTBED_CA");
+  if (server == nullptr || ca == nullptr) {
+    return absl::FailedPreconditionError("the test bed exports no WERF_TESTBED_APISERVER/CA");
+  }
+  std::map<std::string, std::string> paths;
+  for (const char* service : {"controller", "poller", "converger", "gateway"}) {
+    absl::StatusOr<std::string> token = testbed::MintServiceAccountToken(
+        "werf-operator-system", absl::StrCat("werf-", service), absl::Hours(2));
+    if (!token.ok()) return token.status();
+    const std::string path = absl::StrCat(dir, "/kubeconfig-", service);
+    std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: sa\n"
+                        << "clusters: [{name: testbed, cluster: {server: \"" << server
+                        << "\", certificate-authority: \"" << ca << "\"}}]\n"
+                        << "users: [{name: sa, user: {token: \"" << *token << "\"}}]\n"
+                        << "contexts: [{name: sa, context: {cluster: testbed, user: sa}}]\n";
+    paths[service] = path;
+  }
+  return paths;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OperatorSystem>> OperatorSystem::Start(SystemOptions options) {
@@ -54,6 +87,9 @@ absl::StatusOr<std::unique_ptr<OperatorSystem>> OperatorSystem::Start(SystemOpti
                                   info ? absl::StrCat(info->test_suite_name(), ".", info->name())
                                        : "system");
   std::filesystem::create_directories(system->log_dir_);
+  absl::StatusOr<std::map<std::string, std::string>> kubeconfigs = ServiceKubeconfigs(system->log_dir_);
+  if (!kubeconfigs.ok()) return kubeconfigs.status();
+  system->kubeconfigs_ = std::move(*kubeconfigs);
   // A Lease per system, so a test never inherits another test's leader.
   system->lease_name_ = absl::StrCat("werf-controller-e2e-", getpid(), "-", absl::ToUnixMicros(absl::Now()));
   OperatorSystem* raw = system.get();
@@ -98,7 +134,7 @@ OperatorSystem::~OperatorSystem() {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> OperatorSystem::Launch(const std::string& kind,
                                                                        std::vector<std::string> flags) {
-  std::vector<std::string> args = {absl::StrCat("--kubeconfig=", std::getenv("KUBECONFIG")),
+  std::vector<std::string> args = {absl::StrCat("--kubeconfig=", kubeconfigs_.at(kind)),
                                    "--drain_timeout=3s"};
   if (kind == "poller" || kind == "converger") {
     args.push_back(absl::StrCat("--controller_address=", hub_address()));
@@ -110,7 +146,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> OperatorSystem::Launch(const std
 
 absl::StatusOr<ServiceProcess*> OperatorSystem::AddController() {
   std::vector<std::string> flags = {
-      "--leader_election_namespace=default", absl::StrCat("--leader_election_id=", lease_name_),
+      "--leader_election_namespace=werf-operator-system",
+      absl::StrCat("--leader_election_id=", lease_name_),
       // Short, same ratios as the defaults (15/10/2), so failover tests stay short.
       "--lease_duration=6s", "--renew_deadline=4s", "--retry_period=1s",
       "--failure_backoff_base=2s", "--failure_backoff_max=10s", "--recheck_interval=2s",

@@ -1,9 +1,11 @@
 // The whole operator as processes against the test bed: controllers, pollers,
-// convergers and a gateway, each the real binary with the admin kubeconfig (or a
-// token of its own ServiceAccount, see deploy/), wired through the hub.
+// convergers and a gateway, each the real binary running as its own
+// ServiceAccount with the RBAC of deploy/kustomize/base (a minted token), wired
+// through the hub.
 #ifndef WERF_OPERATOR_TEST_INTEGRATION_E2E_OPERATOR_SYSTEM_H_
 #define WERF_OPERATOR_TEST_INTEGRATION_E2E_OPERATOR_SYSTEM_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +58,7 @@ class OperatorSystem {
   SystemOptions options_;
   std::string log_dir_;
   std::unique_ptr<LeaderProxy> proxy_;
+  std::map<std::string, std::string> kubeconfigs_;  // service -> kubeconfig with its own token
   std::string lease_name_;
   int launched_ = 0;
   std::vector<std::unique_ptr<ServiceProcess>> controllers_;

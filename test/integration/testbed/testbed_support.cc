@@ -619,10 +619,14 @@ absl::Status PushTags(const Registry& registry, absl::string_view repository, co
         return absl::Status(tagged.status().code(), absl::StrCat("tag ", ref, ": ", tagged.status().message()));
       continue;
     }
-    // One small file per tag makes a distinct layer, hence a distinct digest.
+    // One small file per push makes a distinct layer, hence a distinct digest: pushing
+    // the same tag again re-publishes it with new content, as a release pipeline would.
     const std::string content_dir = absl::StrCat(*work, "/", i);
     std::filesystem::create_directories(content_dir);
-    if (auto s = WriteFile(content_dir + "/tag.txt", absl::StrCat(repository, ":", tags[i], "\n")); !s.ok()) return s;
+    if (auto s = WriteFile(content_dir + "/tag.txt", absl::StrCat(repository, ":", tags[i], " ",
+                                                                  absl::ToUnixNanos(absl::Now()), "\n"));
+        !s.ok())
+      return s;
     const std::string layer = absl::StrCat(*work, "/layer-", i, ".tar");
     auto tarred =
         RunCommandOk({"tar", "-C", content_dir, "--mtime=@0", "--owner=0", "--group=0", "-cf", layer, "tag.txt"});

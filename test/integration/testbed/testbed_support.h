@@ -151,7 +151,7 @@ struct Registry {
 absl::StatusOr<Registry> GetRegistry(RegistryFlavour flavour);
 
 // Pushes one tiny single-layer image per tag to <host>/<repository>:<tag> with crane (no
-// Docker engine). Each tag gets its own digest unless `same_digest`.
+// Docker engine). Every push has its own digest (re-pushing a tag re-publishes it) unless `same_digest`.
 absl::Status PushTags(const Registry& registry, absl::string_view repository, const std::vector<std::string>& tags,
                       bool same_digest = false);
 
