@@ -1,0 +1,181 @@
+// The hub over real gRPC streams in process: workers are plain gRPC clients.
+#include "services/controller/hub_service.h"
+
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "libs/common/grpc_server.h"
+
+namespace werf::controller {
+namespace {
+
+// One worker's stream, read on a background thread.
+class FakeWorker {
+ public:
+  FakeWorker(const std::string& address, const std::string& id, pb::WorkerKind kind) {
+    stub_ = pb::HubService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    stream_ = stub_->Connect(&context_);
+    pb::ConnectRequest hello;
+    hello.mutable_hello()->set_worker_id(id);
+    hello.mutable_hello()->set_kind(kind);
+    stream_->Write(hello);
+    reader_ = std::thread([this] {
+      pb::ConnectResponse message;
+      while (stream_->Read(&message)) {
+        absl::MutexLock lock(&mu_);
+        received_.push_back(message);
+      }
+    });
+  }
+  ~FakeWorker() { Close(); }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    context_.TryCancel();
+    reader_.join();
+  }
+  void Send(const pb::ConnectRequest& message) { stream_->Write(message); }
+
+  // Messages of a kind received so far.
+  std::vector<pb::ConnectResponse> Received(pb::ConnectResponse::MessageCase kind) {
+    absl::MutexLock lock(&mu_);
+    std::vector<pb::ConnectResponse> out;
+    for (const auto& m : received_) {
+      if (m.message_case() == kind) out.push_back(m);
+    }
+    return out;
+  }
+  bool WaitFor(pb::ConnectResponse::MessageCase kind, size_t count) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      if (Received(kind).size() >= count) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<pb::HubService::Stub> stub_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::ConnectRequest, pb::ConnectResponse>> stream_;
+  std::thread reader_;
+  bool closed_ = false;
+  absl::Mutex mu_;
+  std::vector<pb::ConnectResponse> received_;
+};
+
+class HubServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hub_ = std::make_unique<HubServiceImpl>(
+        HubServiceImpl::Options{.controller_id = "test", .heartbeat_interval = absl::Seconds(1),
+                                .ack_timeout = absl::Seconds(30)},
+        HubCallbacks{.on_repository = [this](const pb::RepositoryObservation& o) {
+                       absl::MutexLock lock(&mu_);
+                       observations_.push_back(o);
+                     }});
+    hub_->SetServing(true);
+    auto server = common::GrpcServer::Start({.address = "127.0.0.1:0", .services = {hub_.get()}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override { server_->Shutdown(absl::Now() + absl::Seconds(1)); }
+
+  std::string address() const { return server_->address().ToString(); }
+  bool WaitForWorkers(pb::WorkerKind kind, int count) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      if (hub_->ConnectedWorkers(kind) == count) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  std::unique_ptr<HubServiceImpl> hub_;
+  std::unique_ptr<common::GrpcServer> server_;
+  absl::Mutex mu_;
+  std::vector<pb::RepositoryObservation> observations_;
+};
+
+std::map<std::string, pb::TrackRepository> Repositories(int count) {
+  std::map<std::string, pb::TrackRepository> repositories;
+  for (int i = 0; i < count; ++i) {
+    pb::TrackRepository track;
+    track.set_key(absl::StrCat("registry.example.com/app-", i));
+    track.set_repository(track.key());
+    repositories[track.key()] = track;
+  }
+  return repositories;
+}
+
+TEST_F(HubServiceTest, EachRepositoryGoesToExactlyOnePollerAndMovesWhenItLeaves) {
+  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
+  hub_->SetRepositories(Repositories(40));
+  ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 1));
+  absl::SleepFor(absl::Milliseconds(300));
+  const size_t on_a = a.Received(pb::ConnectResponse::kTrack).size();
+  const size_t on_b = b.Received(pb::ConnectResponse::kTrack).size();
+  EXPECT_EQ(on_a + on_b, 40u);
+  EXPECT_GT(on_a, 5u);
+  EXPECT_GT(on_b, 5u);
+  for (const auto& [key, track] : Repositories(40)) {
+    EXPECT_THAT(hub_->OwnerOf(key), ::testing::AnyOf("poller-a", "poller-b"));
+  }
+  // Only the owner's observations count.
+  pb::ConnectRequest report;
+  report.mutable_repository()->set_key(a.Received(pb::ConnectResponse::kTrack)[0].track().key());
+  report.mutable_repository()->mutable_poll_recovered();
+  b.Send(report);
+  a.Send(report);
+  absl::SleepFor(absl::Milliseconds(300));
+  {
+    absl::MutexLock lock(&mu_);
+    EXPECT_EQ(observations_.size(), 1u);
+  }
+  b.Close();
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
+  ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 40)) << "a takes b's share";
+  EXPECT_EQ(a.Received(pb::ConnectResponse::kTrack).size(), 40u) << "and nothing of its own moves";
+}
+
+TEST_F(HubServiceTest, UnacknowledgedConvergeIsResentToAnotherConvergerWhenItsStreamEnds) {
+  auto first = std::make_unique<FakeWorker>(address(), "converger-1", pb::WORKER_KIND_CONVERGER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
+  pb::ConvergeRequest request;
+  request.set_job_name("web-a-0123456789");
+  hub_->SubmitConverge(request);
+  hub_->SubmitConverge(request);  // idempotent by Job name
+  ASSERT_TRUE(first->WaitFor(pb::ConnectResponse::kConverge, 1));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(first->Received(pb::ConnectResponse::kConverge).size(), 1u);
+  FakeWorker second(address(), "converger-2", pb::WORKER_KIND_CONVERGER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 2));
+  first->Close();
+  ASSERT_TRUE(second.WaitFor(pb::ConnectResponse::kConverge, 1));
+  EXPECT_EQ(second.Received(pb::ConnectResponse::kConverge)[0].converge().job_name(), "web-a-0123456789");
+  // Once the Job is observed the hub forgets it: a new converger gets nothing.
+  hub_->ForgetConverge("web-a-0123456789");
+  FakeWorker third(address(), "converger-3", pb::WORKER_KIND_CONVERGER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 2));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(third.Received(pb::ConnectResponse::kConverge).empty());
+}
+
+TEST_F(HubServiceTest, StandbyRefusesStreamsAndFirstMessageMustBeHello) {
+  hub_->SetServing(false);
+  FakeWorker refused(address(), "poller-x", pb::WORKER_KIND_POLLER);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(hub_->ConnectedWorkers(pb::WORKER_KIND_POLLER), 0);
+  EXPECT_TRUE(refused.Received(pb::ConnectResponse::kWelcome).empty());
+}
+
+}  // namespace
+}  // namespace werf::controller
