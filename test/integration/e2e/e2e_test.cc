@@ -150,6 +150,15 @@ TEST_F(EndToEndTest, DeploysHighestMatchingTagUpgradesAndIgnoresExcludedTags) {
   EXPECT_EQ(Jobs("web").size(), 2u);
   const std::string history = *Field("web", "{.status.history[*].tag}");
   EXPECT_EQ(history, "1.3.0 1.2.0");
+
+  // What a person sees through the gateway, with grpcurl and no .proto files.
+  absl::StatusOr<std::string> shown = testbed::RunCommandOk(
+      {"grpcurl", "-plaintext", "-d", absl::StrCat(R"({"namespace":")", ns_, R"(","name":"web"})"),
+       system_->gateway()->grpc_address(), "werf.operator.v1.BundleService/GetBundle"});
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  const nlohmann::json bundle = nlohmann::json::parse(*shown, nullptr, false)["bundle"];
+  EXPECT_EQ(bundle.value("last_applied_tag", ""), "1.3.0") << *shown;
+  EXPECT_EQ(bundle.value("phase", ""), "BUNDLE_PHASE_SYNCED") << *shown;
 }
 
 TEST_F(EndToEndTest, MissingServiceAccountIsExplainedAndProgressResumesWhenCreated) {
