@@ -11,6 +11,10 @@ JOBS ?= 2
 TESTBED := test/integration/testbed
 TOOLS_PATH = $(shell $(TESTBED)/build-tools.sh --path)
 export PATH := $(TOOLS_PATH):$(PATH)
+# ccache hits across checkouts (CI builds a fresh clone each time): paths below the
+# source root are hashed relative to it.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: deps build test-unit test lint run clean bench
 
