@@ -12,8 +12,10 @@
 #include "services/poller/poller_service.h"
 
 ABSL_FLAG(int, max_concurrent_polls, 10, "registry polls in flight at once, across all repositories");
-ABSL_FLAG(double, registry_qps, 5, "per registry host: polls per second allowed on average");
-ABSL_FLAG(int, registry_burst, 10, "per registry host: polls allowed in a burst");
+ABSL_FLAG(double, registry_qps, 20,
+          "per registry host: polls per second allowed on average (20/s is 18,000 polls per "
+          "15-minute interval)");
+ABSL_FLAG(int, registry_burst, 40, "per registry host: polls allowed in a burst");
 ABSL_FLAG(absl::Duration, registry_timeout, absl::Seconds(30), "timeout of one registry request");
 ABSL_FLAG(absl::Duration, failure_backoff, absl::Seconds(30),
           "retry delay after a failed poll; doubles per failure up to --failure_backoff_max");

@@ -79,7 +79,7 @@ void Poller::Track(const pb::TrackRepository& track) {
     entry.tracker = std::make_unique<RepositoryTracker>(track, options_.failure_backoff,
                                                         options_.failure_backoff_max);
     ScheduleLocked(track.key(), entry, absl::Now());
-    common::LogInfo("repository assigned", {{"repository", track.repository()}, {"key", track.key()}});
+    common::LogDebug("repository assigned", {{"repository", track.repository()}, {"key", track.key()}});
   } else if (entry.in_flight) {
     entry.pending_update = track;  // applied when the poll in flight returns
   } else {
@@ -100,7 +100,7 @@ void Poller::Untrack(const std::string& key) {
   schedule_.erase({it->second.next_poll, key});
   entries_.erase(it);  // a poll in flight finds it gone and reports nothing
   PollerMetrics().repositories.Set(static_cast<double>(entries_.size()));
-  common::LogInfo("repository unassigned", {{"key", key}});
+  common::LogDebug("repository unassigned", {{"key", key}});
 }
 
 kube::ClientRateLimiter& Poller::LimiterFor(const std::string& repository) {
@@ -128,7 +128,15 @@ void Poller::RunPollLoop() {
         const absl::Time now = absl::Now();
         if (!schedule_.empty() && schedule_.begin()->first <= now) break;
         const absl::Time wake = schedule_.empty() ? now + absl::Seconds(1) : schedule_.begin()->first;
-        mu_.AwaitWithDeadline(absl::Condition(+[](bool* stop) { return *stop; }, &stopping_),
+        // Woken early by a stop or by an assignment due now (absl re-checks the
+        // condition whenever another thread releases mu_).
+        mu_.AwaitWithDeadline(absl::Condition(
+                                  +[](Poller* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+                                    return self->stopping_ ||
+                                           (!self->schedule_.empty() &&
+                                            self->schedule_.begin()->first <= absl::Now());
+                                  },
+                                  this),
                               std::min(wake, now + absl::Seconds(1)));
       }
       key = schedule_.begin()->second;

@@ -30,8 +30,8 @@ struct PollerOptions {
   // Registry requests in flight at once, across all repositories.
   int max_concurrent_polls = 10;
   // Per registry host: polls per second on average, and the burst allowed.
-  double registry_qps = 5;
-  int registry_burst = 10;
+  double registry_qps = 20;
+  int registry_burst = 40;
   // Retry delay after a failed poll, doubling per failure up to the max.
   absl::Duration failure_backoff = absl::Seconds(30);
   absl::Duration failure_backoff_max = absl::Minutes(8);

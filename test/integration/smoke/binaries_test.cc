@@ -1,7 +1,8 @@
 // Starts each of the four real binaries as a process, as a user would: port 0 for
-// both servers, then checks what DESIGN.md promises of every server (gRPC health
-// and reflection, /healthz, /readyz, /metrics accepted by promtool) and that
-// SIGTERM makes it exit 0. grpcurl and promtool must be on PATH (make test sets it).
+// both servers, the test bed's cluster, workers pointed at a running controller;
+// then checks what DESIGN.md promises of every server (gRPC health and reflection,
+// /healthz, /readyz, /metrics accepted by promtool) and that SIGTERM makes it exit
+// 0. grpcurl and promtool must be on PATH (make test sets it).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "httplib.h"
 #include "libs/common/grpc_health_client.h"
 #include "nlohmann/json.hpp"
+#include "test/integration/testbed/testbed_support.h"
 
 namespace {
 
@@ -110,13 +112,63 @@ class Process {
   FILE* stderr_ = nullptr;
 };
 
-class BinaryTest : public ::testing::TestWithParam<Binary> {};
+std::vector<std::string> CommonArgs() {
+  return {"--grpc_address=127.0.0.1:0", "--http_address=127.0.0.1:0", "--drain_timeout=3s",
+          std::string("--kubeconfig=") + std::getenv("KUBECONFIG")};
+}
+
+// The /readyz status once it is `expected`, or the last one seen after `seconds`
+// (readiness takes informer syncs and the hub connection).
+int WaitReady(const std::string& http_address, int seconds, int expected) {
+  httplib::Client http("http://" + http_address);
+  int status = 0;
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (auto response = http.Get("/readyz")) {
+      status = response->status;
+      if (status == expected) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return status;
+}
+
+// A controller for the workers to dial, shared by the test suite.
+class BinaryTest : public ::testing::TestWithParam<Binary> {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(werf::testbed::EnsureTestbed().ok());
+    ASSERT_TRUE(werf::testbed::Kubectl({"apply", "--server-side", "--force-conflicts", "-f", WERF_CRD_PATH}).ok());
+    std::vector<std::string> args = CommonArgs();
+    args.insert(args.begin(), WERF_CONTROLLER_BINARY);
+    args.push_back("--leader_election_namespace=default");
+    args.push_back("--leader_election_id=werf-controller-smoke");
+    hub_ = new Process(args);
+    const nlohmann::json serving = hub_->WaitForLog("serving");
+    ASSERT_TRUE(serving.is_object());
+    hub_address_ = serving["grpc_address"];
+  }
+  static void TearDownTestSuite() {
+    if (hub_ != nullptr) hub_->Terminate(std::chrono::seconds(10));
+    delete hub_;
+    hub_ = nullptr;
+  }
+  static Process* hub_;
+  static std::string hub_address_;
+};
+
+Process* BinaryTest::hub_ = nullptr;
+std::string BinaryTest::hub_address_;
 
 TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
   const Binary& binary = GetParam();
-  std::vector<std::string> argv = {binary.path, "--grpc_address=127.0.0.1:0",
-                                   "--http_address=127.0.0.1:0", "--drain_timeout=3s"};
-  if (binary.worker) argv.push_back("--controller_address=127.0.0.1:1");
+  std::vector<std::string> argv = CommonArgs();
+  argv.insert(argv.begin(), binary.path);
+  if (binary.worker) argv.push_back("--controller_address=" + hub_address_);
+  if (std::string(binary.name) == "controller") {
+    // A second controller: a standby of the suite's one, so only liveness is asked of it.
+    argv.push_back("--leader_election_namespace=default");
+    argv.push_back("--leader_election_id=werf-controller-smoke");
+  }
   Process process(argv);
   const nlohmann::json serving = process.WaitForLog("serving");
   ASSERT_TRUE(serving.is_object()) << binary.name << " never logged \"serving\"";
@@ -136,11 +188,12 @@ TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
   EXPECT_THAT(services, HasSubstr("grpc.health.v1.Health"));
 
   httplib::Client http("http://" + http_address);
-  for (const char* path : {"/healthz", "/readyz"}) {
-    auto response = http.Get(path);
-    ASSERT_TRUE(response) << path;
-    EXPECT_EQ(response->status, 200) << path << ": " << response->body;
-  }
+  auto healthz = http.Get("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 200) << healthz->body;
+  // A standby controller is alive but deliberately not ready (the Service routes to the leader).
+  const int expected = std::string(binary.name) == "controller" ? 503 : 200;
+  EXPECT_EQ(WaitReady(http_address, 30, expected), expected);
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body, HasSubstr("werf_operator_build_info{"));
