@@ -3,10 +3,9 @@
 namespace werf::converger {
 
 grpc::Status ConvergerServiceImpl::ListJobs(grpc::ServerContext*, const pb::ListJobsRequest*,
-                                 pb::ListJobsResponse*) {
-  // The converger's state (hub stream, work in hand) arrives with the converger issue.
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "werf.operator.v1.ConvergerService/ListJobs is not implemented yet");
+                                            pb::ListJobsResponse* response) {
+  *response = list_jobs_();
+  return grpc::Status::OK;
 }
 
 }  // namespace werf::converger

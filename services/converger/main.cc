@@ -1,26 +1,100 @@
 // werf-converger: runs and watches werf bundle apply Jobs for the controller.
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include "absl/flags/flag.h"
+#include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
 #include "libs/common/worker_flags.h"
+#include "libs/kube/cluster_config.h"
+#include "libs/kube/rest_client.h"
+#include "services/converger/converger.h"
 #include "services/converger/converger_service.h"
+
+ABSL_FLAG(std::string, werf_image, werf::converger::kDefaultWerfImage,
+          "werf image of the Jobs; a bundle's spec.converge.image overrides it");
+ABSL_FLAG(std::string, job_env, "",
+          "Comma-separated KEY=VALUE environment for every werf container, e.g. "
+          "WERF_BUILDAH_MODE=auto. Not for secrets: it is visible in the Pod spec. A bundle's "
+          "env overrides it per name");
+ABSL_FLAG(std::string, watch_namespace, "",
+          "Only run and watch werf Jobs in this namespace; empty: all namespaces");
+ABSL_FLAG(uint32_t, capacity, 0,
+          "Most werf Jobs this converger runs at once (announced to the hub); 0: no limit");
+ABSL_FLAG(absl::Duration, job_deadline_margin, absl::Minutes(5),
+          "Added to werf's timeout to form the Job's activeDeadlineSeconds (image pull, start-up, "
+          "werf's clean-up)");
+ABSL_FLAG(int64_t, ttl_seconds_override, 0,
+          "FOR TESTS ONLY: when > 0, ttlSecondsAfterFinished of every Job instead of the bundle's "
+          "logRetentionDays");
+
+namespace {
+
+int Run() {
+  using werf::common::LogError;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> job_env =
+      werf::converger::ParseJobEnv(absl::GetFlag(FLAGS_job_env));
+  if (!job_env.ok()) {
+    LogError("invalid flag", {{"error", job_env.status().ToString()}});
+    return 2;
+  }
+  absl::StatusOr<werf::kube::ClusterConfig> cluster =
+      werf::kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
+  if (!cluster.ok()) {
+    LogError("no Kubernetes configuration; set --kubeconfig or run in a cluster",
+             {{"error", cluster.status().ToString()}});
+    return 1;
+  }
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> client =
+      werf::kube::RestClient::Create(*std::move(cluster));
+  if (!client.ok()) {
+    LogError("cannot build the Kubernetes client", {{"error", client.status().ToString()}});
+    return 1;
+  }
+
+  werf::converger::ConvergerOptions options;
+  options.builder.default_image = absl::GetFlag(FLAGS_werf_image);
+  options.builder.job_env = *std::move(job_env);
+  options.builder.deadline_margin = absl::GetFlag(FLAGS_job_deadline_margin);
+  options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
+  options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);
+  options.hub.controller_address = absl::GetFlag(FLAGS_controller_address);
+  options.hub.version = std::string(werf::common::BuildVersion());
+  options.hub.capacity = absl::GetFlag(FLAGS_capacity);
+  absl::StatusOr<std::unique_ptr<werf::converger::Converger>> converger =
+      werf::converger::Converger::Create(*client, std::move(options));
+  if (!converger.ok()) {
+    LogError("cannot start the converger", {{"error", converger.status().ToString()}});
+    return 1;
+  }
+  werf::converger::Converger& running = **converger;
+  werf::converger::ConvergerServiceImpl introspection([&running] { return running.ListJobs(); });
+
+  const absl::Status served = werf::common::ServeUntilSignal({
+      .name = "converger",
+      .grpc_services = {&introspection},
+      .health_service_names = {"werf.operator.v1.ConvergerService"},
+      .readiness = [&running] { return running.Ready(); },
+      .on_serving =
+          [&running] {
+            werf::common::LogInfo("converger starting", {{"controller_address", absl::GetFlag(FLAGS_controller_address)},
+                                                         {"worker_id", running.worker_id()}});
+            running.Start();
+            return absl::OkStatus();
+          },
+      .on_shutdown = [&running] { running.Stop(); },
+  });
+  return served.ok() ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   werf::common::InitServiceProcess(
       "converger", argc, argv,
       "werf-converger: runs and watches werf bundle apply Jobs for the controller.\n"
       "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  werf::converger::ConvergerServiceImpl introspection;
-  const absl::Status served = werf::common::ServeUntilSignal({
-      .name = "converger",
-      .grpc_services = {&introspection},
-      .health_service_names = {"werf.operator.v1.ConvergerService"},
-      .on_serving =
-          [] {
-            werf::common::LogInfo("hub", {{"controller_address",
-                                           absl::GetFlag(FLAGS_controller_address)}});
-            return absl::OkStatus();
-          },
-  });
-  return served.ok() ? 0 : 1;
+  return Run();
 }

@@ -1,0 +1,171 @@
+#include "services/converger/converger.h"
+
+#include <utility>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "libs/common/logging.h"
+#include "libs/hub/job_labels.h"
+#include "libs/kube/object_store.h"
+
+namespace werf::converger {
+namespace {
+
+Converger::Decision Refuse(const pb::ConvergeRequest& request, std::string job_name, std::string message) {
+  common::LogWarning("converge request refused", {{"bundle", request.bundle().name()},
+                                                  {"namespace", request.bundle().namespace_()},
+                                                  {"tag", request.tag()},
+                                                  {"reason", message}});
+  Converger::Decision decision;
+  decision.ack.set_accepted(false);
+  decision.ack.set_message(std::move(message));
+  decision.job_name = std::move(job_name);
+  return decision;
+}
+
+pb::ConnectRequest JobMessage(const pb::JobObservation& observation) {
+  pb::ConnectRequest message;
+  *message.mutable_job() = observation;
+  return message;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Converger>> Converger::Create(std::shared_ptr<kube::RestClient> client,
+                                                             ConvergerOptions options) {
+  options.hub.kind = pb::WORKER_KIND_CONVERGER;
+  std::unique_ptr<Converger> converger(new Converger(client, std::move(options)));
+  Converger* self = converger.get();
+  absl::StatusOr<std::unique_ptr<JobMonitor>> monitor = JobMonitor::Create(
+      client, self->options_.monitor, [self](const pb::JobObservation& o) { self->Publish(o); });
+  if (!monitor.ok()) return monitor.status();
+  self->monitor_ = *std::move(monitor);
+  absl::StatusOr<std::unique_ptr<hub::HubWorker>> worker = hub::HubWorker::Create(
+      self->options_.hub,
+      {.on_connected = [self](hub::StreamId stream, const pb::HubWelcome&) { self->OnConnected(stream); },
+       .on_message = [self](hub::StreamId stream,
+                            const pb::ConnectResponse& message) { self->OnMessage(stream, message); },
+       .on_disconnected = {}});
+  if (!worker.ok()) return worker.status();
+  self->hub_ = *std::move(worker);
+  return converger;
+}
+
+Converger::Converger(std::shared_ptr<kube::RestClient> client, ConvergerOptions options)
+    : options_(std::move(options)), launcher_(std::move(client), options_.builder) {}
+
+Converger::~Converger() { Stop(); }
+
+void Converger::Start() {
+  monitor_->Start();
+  starter_ = std::thread([this] { RunStarter(); });
+}
+
+void Converger::RunStarter() {
+  while (!monitor_->WaitForSync(absl::Seconds(1))) {
+    if (stopping_.HasBeenNotified()) return;
+  }
+  if (stopping_.HasBeenNotified()) return;
+  common::LogInfo("werf Job watch synced; dialing the hub",
+                  {{"controller_address", options_.hub.controller_address}, {"worker_id", hub_->worker_id()}});
+  hub_->Start();
+}
+
+void Converger::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.Notify();
+  if (starter_.joinable()) starter_.join();
+  // The hub first: no new requests while the watch stops.
+  hub_->Stop();
+  monitor_->Stop();
+}
+
+absl::Status Converger::Ready() const {
+  if (!monitor_->HasSynced()) {
+    return absl::UnavailableError("the werf Job watch has not synced yet; is the Kubernetes API reachable?");
+  }
+  if (!hub_->connected()) {
+    return absl::UnavailableError(
+        absl::StrCat("not connected to the controller's hub at ", options_.hub.controller_address));
+  }
+  return absl::OkStatus();
+}
+
+pb::ListJobsResponse Converger::ListJobs() const {
+  pb::ListJobsResponse response;
+  response.set_connected(hub_->connected());
+  for (pb::JobObservation& observation : monitor_->Snapshot()) *response.add_jobs() = std::move(observation);
+  return response;
+}
+
+void Converger::Publish(const pb::JobObservation& observation) {
+  // Not connected: dropped here, and sent with every other Job's latest state once a
+  // stream is welcomed (OnConnected).
+  (void)hub_->Send(JobMessage(observation));
+}
+
+void Converger::OnConnected(hub::StreamId stream) {
+  int sent = 0;
+  monitor_->ForEachLatest([&](const pb::JobObservation& observation) {
+    sent += hub_->SendOnStream(stream, JobMessage(observation)).ok();
+  });
+  common::LogInfo("re-sent the latest observation of every known Job", {{"stream", stream}, {"jobs", sent}});
+}
+
+void Converger::OnMessage(hub::StreamId stream, const pb::ConnectResponse& message) {
+  if (!message.has_converge()) {
+    common::LogWarning("ignoring a hub message a converger does not take",
+                       {{"sequence", message.sequence()}, {"stream", stream}});
+    return;
+  }
+  Decision decision = HandleConverge(message.converge());
+  pb::ConnectRequest reply;
+  *reply.mutable_ack() = std::move(decision.ack);
+  reply.mutable_ack()->set_sequence(message.sequence());
+  const bool accepted = reply.ack().accepted();
+  (void)hub_->SendOnStream(stream, std::move(reply));
+  if (!accepted) return;
+  // An adopted Job may have finished long ago: tell the controller what it knows.
+  if (std::optional<pb::JobObservation> latest =
+          monitor_->Latest(message.converge().target_namespace(), decision.job_name)) {
+    (void)hub_->SendOnStream(stream, JobMessage(*latest));
+  }
+}
+
+Converger::Decision Converger::HandleConverge(const pb::ConvergeRequest& request) {
+  if (absl::Status valid = ValidateConvergeRequest(request); !valid.ok()) {
+    return Refuse(request, "", std::string(valid.message()));
+  }
+  const std::string job_name = ResolveJobName(request, absl::Now());
+  const std::string key = kube::ObjectKey(request.target_namespace(), job_name);
+  std::vector<std::string> others = monitor_->UnfinishedJobsOf(request.bundle().namespace_(), request.bundle().name());
+  const bool already_running = std::erase(others, key) > 0;
+  if (!others.empty()) {
+    // Two werf processes on one release would fight over it; the controller re-sends
+    // once the running Job has been reported finished.
+    return Refuse(request, job_name, absl::StrCat("bundle ", request.bundle().namespace_(), "/", request.bundle().name(),
+                                        " already has a running Job ", absl::StrJoin(others, ", "),
+                                        "; a new one starts only after it finishes"));
+  }
+  const uint32_t capacity = options_.hub.capacity;
+  if (!already_running && capacity > 0) {
+    if (const int running = monitor_->UnfinishedJobs(); running >= static_cast<int>(capacity)) {
+      return Refuse(request, job_name, absl::StrCat("converger ", hub_->worker_id(), " is at capacity (", running, " of ",
+                                          capacity, " Jobs running)"));
+    }
+  }
+  absl::StatusOr<LaunchResult> launched = launcher_.Launch(request, job_name);
+  if (!launched.ok()) return Refuse(request, job_name, std::string(launched.status().message()));
+  monitor_->NoteLaunched(request, job_name);
+  Decision decision;
+  decision.ack.set_accepted(true);
+  decision.job_name = job_name;
+  return decision;
+}
+
+}  // namespace werf::converger

@@ -1,0 +1,375 @@
+// The Job builder, field by field.
+#include "services/converger/job_builder.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/hub/job_name.h"
+
+namespace werf::converger {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+pb::ConvergeRequest Request() {
+  pb::ConvergeRequest request;
+  request.mutable_bundle()->set_namespace_("team-a");
+  request.mutable_bundle()->set_name("shop");
+  request.mutable_bundle()->set_uid("uid-1");
+  request.set_kind(pb::JOB_KIND_APPLY);
+  request.set_repository("registry.example.com/team/shop");
+  request.set_tag("1.4.2");
+  request.set_digest("sha256:abc");
+  request.set_release("shop-release");
+  request.set_target_namespace("team-a");
+  request.set_service_account_name("werf-deploy");
+  request.mutable_timeout()->set_seconds(600);
+  request.set_log_retention_days(7);
+  request.set_config_hash("cfg1");
+  request.set_generation(3);
+  return request;
+}
+
+JobManifests Build(const pb::ConvergeRequest& request, const JobInputs& inputs = {},
+                   const JobBuilderOptions& options = {}) {
+  absl::StatusOr<JobManifests> built = BuildJobManifests(request, "shop-a-0123456789", inputs, options);
+  EXPECT_TRUE(built.ok()) << built.status();
+  return built.ok() ? *std::move(built) : JobManifests{};
+}
+
+const json& Pod(const JobManifests& m) { return m.job["spec"]["template"]; }
+const json& Container(const JobManifests& m) { return m.job["spec"]["template"]["spec"]["containers"][0]; }
+
+std::vector<std::string> Args(const JobManifests& m) { return Container(m)["args"].get<std::vector<std::string>>(); }
+
+// name -> value of the container's env, in order.
+std::vector<std::pair<std::string, std::string>> Env(const JobManifests& m) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const json& entry : Container(m)["env"]) env.emplace_back(entry["name"], entry["value"]);
+  return env;
+}
+
+const json* Find(const json& array, absl::string_view name) {
+  for (const json& item : array) {
+    if (item.value("name", "") == name) return &item;
+  }
+  return nullptr;
+}
+
+TEST(ValidateConvergeRequest, AcceptsACompleteRequest) { EXPECT_TRUE(ValidateConvergeRequest(Request()).ok()); }
+
+TEST(ValidateConvergeRequest, NamesTheMissingField) {
+  struct Case {
+    const char* field;
+    void (*clear)(pb::ConvergeRequest&);
+  };
+  const Case cases[] = {
+      {"bundle.namespace", [](pb::ConvergeRequest& r) { r.mutable_bundle()->clear_namespace_(); }},
+      {"bundle.name", [](pb::ConvergeRequest& r) { r.mutable_bundle()->clear_name(); }},
+      {"kind", [](pb::ConvergeRequest& r) { r.clear_kind(); }},
+      {"repository", [](pb::ConvergeRequest& r) { r.clear_repository(); }},
+      {"tag", [](pb::ConvergeRequest& r) { r.clear_tag(); }},
+      {"release", [](pb::ConvergeRequest& r) { r.clear_release(); }},
+      {"target_namespace", [](pb::ConvergeRequest& r) { r.clear_target_namespace(); }},
+      {"service_account_name", [](pb::ConvergeRequest& r) { r.clear_service_account_name(); }},
+      {"job_name", [](pb::ConvergeRequest& r) { r.set_job_name("Not_A_Label"); }},
+      {"timeout", [](pb::ConvergeRequest& r) { r.mutable_timeout()->set_seconds(-1); }},
+      {"values_from[0]", [](pb::ConvergeRequest& r) { r.add_values_from()->mutable_object()->set_name("v"); }},
+      {"env name", [](pb::ConvergeRequest& r) { (*r.mutable_env())["1BAD"] = "x"; }},
+  };
+  for (const Case& c : cases) {
+    pb::ConvergeRequest request = Request();
+    c.clear(request);
+    const absl::Status status = ValidateConvergeRequest(request);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.field));
+  }
+}
+
+TEST(ResolveJobName, PrefersTheRequestsName) {
+  pb::ConvergeRequest request = Request();
+  request.set_job_name("given-a-0000000000");
+  EXPECT_EQ(ResolveJobName(request, absl::Now()), "given-a-0000000000");
+}
+
+TEST(ResolveJobName, FallsBackToTheSharedFunction) {
+  EXPECT_EQ(ResolveJobName(Request(), absl::Now()), hub::JobNameForRequest(Request()));
+}
+
+TEST(ResolveJobName, DriftChecksWithoutANameDifferPerMinute) {
+  pb::ConvergeRequest request = Request();
+  request.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+  const absl::Time t = absl::FromUnixSeconds(1800000000);
+  EXPECT_EQ(ResolveJobName(request, t), ResolveJobName(request, t + absl::Seconds(10)));
+  EXPECT_NE(ResolveJobName(request, t), ResolveJobName(request, t + absl::Minutes(1)));
+}
+
+TEST(WerfArgs, ApplyRunsBundleApplyWithTheDeployReportInTheTerminationLog) {
+  EXPECT_THAT(WerfArgs(Request(), 0, {}),
+              ElementsAre("bundle", "apply", "--repo", "registry.example.com/team/shop", "--tag", "1.4.2",
+                          "--release", "shop-release", "--namespace", "team-a", "--log-color-mode=off",
+                          "--log-pretty=false", "-t", "600", "--save-deploy-report", "--deploy-report-path",
+                          "/dev/termination-log"));
+}
+
+TEST(WerfArgs, DriftCheckRunsBundlePlanWithExitCode) {
+  pb::ConvergeRequest request = Request();
+  request.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+  EXPECT_THAT(WerfArgs(request, 1, {}),
+              ElementsAre("bundle", "plan", "--exit-code", "--repo", "registry.example.com/team/shop", "--tag",
+                          "1.4.2", "--release", "shop-release", "--namespace", "team-a", "--log-color-mode=off",
+                          "--log-pretty=false", "-t", "600", "--values", "/werf/values/0.yaml"));
+}
+
+TEST(WerfArgs, ValuesFilesInOrderAndInsecureOnlyWhenAsked) {
+  pb::ConvergeRequest request = Request();
+  std::vector<std::string> args = WerfArgs(request, 2, {});
+  EXPECT_THAT(args, IsSupersetOf({"/werf/values/0.yaml", "/werf/values/1.yaml"}));
+  EXPECT_LT(std::find(args.begin(), args.end(), "/werf/values/0.yaml"),
+            std::find(args.begin(), args.end(), "/werf/values/1.yaml"));
+  EXPECT_THAT(args, Not(::testing::Contains("--insecure-registry")));
+  request.mutable_access()->set_insecure(true);
+  args = WerfArgs(request, 0, {});
+  EXPECT_THAT(args, IsSupersetOf({"--insecure-registry", "--skip-tls-verify-registry"}));
+}
+
+TEST(WerfArgs, TimeoutDefaultsAndRoundsUp) {
+  pb::ConvergeRequest request = Request();
+  request.clear_timeout();
+  std::vector<std::string> args = WerfArgs(request, 0, {.default_timeout = absl::Minutes(3)});
+  EXPECT_EQ(*(std::find(args.begin(), args.end(), "-t") + 1), "180");
+  request.mutable_timeout()->set_seconds(90);
+  request.mutable_timeout()->set_nanos(500000000);
+  args = WerfArgs(request, 0, {});
+  EXPECT_EQ(*(std::find(args.begin(), args.end(), "-t") + 1), "91");
+}
+
+TEST(BuildJobManifests, JobMetadataLeadsBackToTheBundle) {
+  const JobManifests m = Build(Request());
+  EXPECT_EQ(m.name, "shop-a-0123456789");
+  EXPECT_EQ(m.ns, "team-a");
+  EXPECT_EQ(m.job["apiVersion"], "batch/v1");
+  EXPECT_EQ(m.job["kind"], "Job");
+  EXPECT_EQ(m.job["metadata"]["name"], "shop-a-0123456789");
+  EXPECT_EQ(m.job["metadata"]["namespace"], "team-a");
+  EXPECT_EQ(m.job["metadata"]["labels"], (json{{"app.kubernetes.io/managed-by", "werf-operator"},
+                                               {"werf.io/bundle", "shop"},
+                                               {"werf.io/bundle-namespace", "team-a"},
+                                               {"werf.io/bundle-uid", "uid-1"},
+                                               {"werf.io/job-kind", "apply"}}));
+  EXPECT_EQ(m.job["metadata"]["annotations"], (json{{"werf.io/tag", "1.4.2"},
+                                                    {"werf.io/digest", "sha256:abc"},
+                                                    {"werf.io/config-hash", "cfg1"},
+                                                    {"werf.io/repository", "registry.example.com/team/shop"},
+                                                    {"werf.io/generation", "3"},
+                                                    {"werf.io/bundle", "team-a/shop"}}));
+}
+
+TEST(BuildJobManifests, DriftCheckKindLabel) {
+  pb::ConvergeRequest request = Request();
+  request.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+  EXPECT_EQ(Build(request).job["metadata"]["labels"]["werf.io/job-kind"], "drift-check");
+}
+
+TEST(BuildJobManifests, OwnedByTheBundleOnlyInItsOwnNamespace) {
+  const json owners = Build(Request()).job["metadata"]["ownerReferences"];
+  EXPECT_EQ(owners, json::array({{{"apiVersion", "werf.io/v1alpha1"},
+                                  {"kind", "WerfBundle"},
+                                  {"name", "shop"},
+                                  {"uid", "uid-1"},
+                                  {"controller", true},
+                                  {"blockOwnerDeletion", false}}}));
+  pb::ConvergeRequest elsewhere = Request();
+  elsewhere.set_target_namespace("production");
+  EXPECT_FALSE(Build(elsewhere).job["metadata"].contains("ownerReferences"));
+}
+
+TEST(BuildJobManifests, JobSpecRetriesNothingAndCleansUpAfterRetention) {
+  const JobManifests m = Build(Request());
+  EXPECT_EQ(m.job["spec"]["backoffLimit"], 0);
+  EXPECT_EQ(m.job["spec"]["ttlSecondsAfterFinished"], 7 * 86400);
+  EXPECT_EQ(m.job["spec"]["activeDeadlineSeconds"], 600 + 300);
+
+  pb::ConvergeRequest no_retention = Request();
+  no_retention.set_log_retention_days(0);
+  EXPECT_EQ(Build(no_retention).job["spec"]["ttlSecondsAfterFinished"], 86400);
+  EXPECT_EQ(Build(Request(), {}, {.ttl_seconds_override = 5}).job["spec"]["ttlSecondsAfterFinished"], 5);
+  EXPECT_EQ(Build(Request(), {}, {.deadline_margin = absl::Seconds(30)}).job["spec"]["activeDeadlineSeconds"],
+            630);
+}
+
+TEST(BuildJobManifests, PodIsRestrictedAndRunsAsTheBundlesServiceAccount) {
+  const JobManifests m = Build(Request());
+  const json& spec = Pod(m)["spec"];
+  EXPECT_EQ(spec["restartPolicy"], "Never");
+  EXPECT_EQ(spec["serviceAccountName"], "werf-deploy");
+  EXPECT_EQ(spec["enableServiceLinks"], false);
+  EXPECT_EQ(spec["securityContext"], (json{{"runAsNonRoot", true},
+                                           {"runAsUser", 1000},
+                                           {"runAsGroup", 1000},
+                                           {"fsGroup", 1000},
+                                           {"seccompProfile", {{"type", "RuntimeDefault"}}}}));
+  EXPECT_EQ(spec["containers"].size(), 1u);
+  EXPECT_EQ(spec["containers"][0]["securityContext"],
+            (json{{"allowPrivilegeEscalation", false},
+                  {"readOnlyRootFilesystem", true},
+                  {"runAsNonRoot", true},
+                  {"capabilities", {{"drop", {"ALL"}}}}}));
+}
+
+TEST(BuildJobManifests, ContainerImageCommandAndTerminationMessage) {
+  JobManifests m = Build(Request());
+  EXPECT_EQ(Container(m)["name"], "werf");
+  EXPECT_EQ(Container(m)["image"], "registry.werf.io/werf/werf:2-stable");
+  EXPECT_EQ(Container(m)["command"], json::array({"werf"}));
+  EXPECT_EQ(Args(m), WerfArgs(Request(), 0, {}));
+  EXPECT_EQ(Container(m)["terminationMessagePath"], "/dev/termination-log");
+  EXPECT_EQ(Container(m)["terminationMessagePolicy"], "File");
+
+  EXPECT_EQ(Container(Build(Request(), {}, {.default_image = "mirror.local/werf:2"}))["image"], "mirror.local/werf:2");
+  pb::ConvergeRequest own_image = Request();
+  own_image.set_image("mirror.local/werf:2.1");
+  EXPECT_EQ(Container(Build(own_image, {}, {.default_image = "mirror.local/werf:2"}))["image"],
+            "mirror.local/werf:2.1");
+}
+
+TEST(BuildJobManifests, ResourcesDefaultToOneCpuOneGi) {
+  const json expected_default = {{"cpu", "1"}, {"memory", "1Gi"}};
+  EXPECT_EQ(Container(Build(Request()))["resources"],
+            (json{{"requests", expected_default}, {"limits", expected_default}}));
+  pb::ConvergeRequest request = Request();
+  request.mutable_resources()->set_cpu("500m");
+  request.mutable_resources()->set_memory("2Gi");
+  const json expected = {{"cpu", "500m"}, {"memory", "2Gi"}};
+  EXPECT_EQ(Container(Build(request))["resources"], (json{{"requests", expected}, {"limits", expected}}));
+}
+
+TEST(BuildJobManifests, EnvironmentLayersFlagsThenRequestThenTheConvergersOwn) {
+  pb::ConvergeRequest request = Request();
+  (*request.mutable_env())["WERF_BUILDAH_MODE"] = "native-rootless";
+  (*request.mutable_env())["HOME"] = "/root";  // cannot move werf's home
+  const JobManifests m =
+      Build(request, {}, {.job_env = {{"WERF_BUILDAH_MODE", "auto"}, {"WERF_TELEMETRY", "0"}}});
+  EXPECT_EQ(Env(m), (std::vector<std::pair<std::string, std::string>>{{"WERF_BUILDAH_MODE", "native-rootless"},
+                                                                       {"WERF_TELEMETRY", "0"},
+                                                                       {"HOME", "/werf/home"},
+                                                                       {"TMPDIR", "/tmp"}}));
+}
+
+TEST(BuildJobManifests, WritableHomeAndTmpAreEmptyDirs) {
+  const JobManifests m = Build(Request());
+  EXPECT_EQ(Pod(m)["spec"]["volumes"], json::array({{{"name", "home"}, {"emptyDir", json::object()}},
+                                                    {{"name", "tmp"}, {"emptyDir", json::object()}}}));
+  EXPECT_EQ(Container(m)["volumeMounts"], json::array({{{"name", "home"}, {"mountPath", "/werf/home"}},
+                                                       {{"name", "tmp"}, {"mountPath", "/tmp"}}}));
+  EXPECT_FALSE(m.secret.has_value()) << "nothing to carry, no Secret";
+}
+
+TEST(BuildJobManifests, InputsTravelInOnePerJobSecretMountedAsFiles) {
+  const JobInputs inputs{.values = {"replicas: 2\n", "password: hunter2\n"},
+                         .docker_config_json = R"({"auths":{"r":{"auth":"dTpw"}}})",
+                         .registry_ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n"};
+  const JobManifests m = Build(Request(), inputs);
+  ASSERT_TRUE(m.secret.has_value());
+  const json& secret = *m.secret;
+  EXPECT_EQ(secret["kind"], "Secret");
+  EXPECT_EQ(secret["type"], "Opaque");
+  EXPECT_EQ(secret["metadata"]["name"], "shop-a-0123456789");
+  EXPECT_EQ(secret["metadata"]["namespace"], "team-a");
+  EXPECT_EQ(secret["metadata"]["labels"], m.job["metadata"]["labels"]);
+  EXPECT_EQ(secret["data"], (json{{"values-0.yaml", absl::Base64Escape("replicas: 2\n")},
+                                  {"values-1.yaml", absl::Base64Escape("password: hunter2\n")},
+                                  {"config.json", absl::Base64Escape(inputs.docker_config_json)},
+                                  {"ca.crt", absl::Base64Escape(inputs.registry_ca_pem)}}));
+
+  const json& volumes = Pod(m)["spec"]["volumes"];
+  ASSERT_NE(Find(volumes, "values"), nullptr);
+  EXPECT_EQ((*Find(volumes, "values"))["secret"],
+            (json{{"secretName", "shop-a-0123456789"},
+                  {"defaultMode", 0440},
+                  {"items", {{{"key", "values-0.yaml"}, {"path", "0.yaml"}}, {{"key", "values-1.yaml"}, {"path", "1.yaml"}}}}}));
+  ASSERT_NE(Find(volumes, "docker-config"), nullptr);
+  EXPECT_EQ((*Find(volumes, "docker-config"))["secret"]["items"],
+            json::array({{{"key", "config.json"}, {"path", "config.json"}}}));
+  ASSERT_NE(Find(volumes, "registry-ca"), nullptr);
+
+  const json& mounts = Container(m)["volumeMounts"];
+  EXPECT_EQ(*Find(mounts, "values"), (json{{"name", "values"}, {"mountPath", "/werf/values"}, {"readOnly", true}}));
+  EXPECT_EQ(*Find(mounts, "docker-config"),
+            (json{{"name", "docker-config"}, {"mountPath", "/werf/docker"}, {"readOnly", true}}));
+  EXPECT_EQ(*Find(mounts, "registry-ca"), (json{{"name", "registry-ca"}, {"mountPath", "/werf/ca"}, {"readOnly", true}}));
+
+  EXPECT_THAT(Env(m), IsSupersetOf({std::pair<std::string, std::string>{"DOCKER_CONFIG", "/werf/docker"},
+                                    std::pair<std::string, std::string>{"SSL_CERT_DIR", "/werf/ca:/etc/ssl/certs"}}));
+  EXPECT_THAT(Args(m), IsSupersetOf({"/werf/values/0.yaml", "/werf/values/1.yaml"}));
+}
+
+TEST(BuildJobManifests, NoInputByteAppearsInTheJob) {
+  const JobInputs inputs{.values = {"token: s3cr3t-values-token\n"},
+                         .docker_config_json = R"({"auths":{"r":{"auth":"c2VjcmV0LWF1dGg="}}})",
+                         .registry_ca_pem = "ca-pem-bytes"};
+  const std::string job = Build(Request(), inputs).job.dump();
+  for (const std::string& secret : {inputs.values[0], inputs.docker_config_json, inputs.registry_ca_pem}) {
+    EXPECT_THAT(job, Not(HasSubstr(secret)));
+    EXPECT_THAT(job, Not(HasSubstr(absl::Base64Escape(secret))));
+  }
+  EXPECT_THAT(job, Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(job, Not(HasSubstr("c2VjcmV0LWF1dGg")));
+}
+
+TEST(BuildJobManifests, PodLabelsAndAnnotationsFromTheBundleButOurLabelsWin) {
+  pb::ConvergeRequest request = Request();
+  (*request.mutable_pod_labels())["team"] = "payments";
+  (*request.mutable_pod_labels())["werf.io/bundle"] = "spoofed";
+  (*request.mutable_pod_annotations())["sidecar.istio.io/inject"] = "false";
+  const JobManifests m = Build(request);
+  const json& metadata = Pod(m)["metadata"];
+  EXPECT_EQ(metadata["labels"]["team"], "payments");
+  EXPECT_EQ(metadata["labels"]["werf.io/bundle"], "shop");
+  EXPECT_EQ(metadata["labels"]["app.kubernetes.io/managed-by"], "werf-operator");
+  EXPECT_EQ(metadata["labels"]["werf.io/job-kind"], "apply");
+  EXPECT_EQ(metadata["annotations"], (json{{"sidecar.istio.io/inject", "false"}}));
+}
+
+TEST(BuildJobManifests, LongBundleNamesBecomeValidLabelValues) {
+  pb::ConvergeRequest request = Request();
+  request.mutable_bundle()->set_name(std::string(80, 'n'));
+  const std::string label = Build(request).job["metadata"]["labels"]["werf.io/bundle"];
+  EXPECT_LE(label.size(), 63u);
+  EXPECT_EQ(Build(request).job["metadata"]["annotations"]["werf.io/bundle"], "team-a/" + std::string(80, 'n'));
+}
+
+TEST(BuildJobManifests, RejectsABadJobName) {
+  EXPECT_EQ(BuildJobManifests(Request(), "Bad_Name", {}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseJobEnv, ParsesPairsAndRejectsGarbage) {
+  EXPECT_TRUE(ParseJobEnv("")->empty());
+  EXPECT_EQ(*ParseJobEnv("WERF_BUILDAH_MODE=auto, A_1=x=y,EMPTY="),
+            (std::vector<std::pair<std::string, std::string>>{
+                {"WERF_BUILDAH_MODE", "auto"}, {"A_1", "x=y"}, {"EMPTY", ""}}));
+  EXPECT_EQ(ParseJobEnv("NOEQUALS").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJobEnv("1A=b").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJobEnv("A-B=c").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SecretOwnerPatch, PointsAtTheJob) {
+  const json job = {{"metadata", {{"name", "shop-a-1"}, {"namespace", "team-a"}, {"uid", "job-uid"}}}};
+  EXPECT_EQ(SecretOwnerPatch(job), (json{{"metadata",
+                                          {{"ownerReferences", {{{"apiVersion", "batch/v1"},
+                                                                 {"kind", "Job"},
+                                                                 {"name", "shop-a-1"},
+                                                                 {"uid", "job-uid"},
+                                                                 {"controller", true},
+                                                                 {"blockOwnerDeletion", false}}}}}}}));
+}
+
+}  // namespace
+}  // namespace werf::converger

@@ -1,0 +1,314 @@
+#include "services/converger/job_monitor.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/logging.h"
+#include "libs/common/metrics.h"
+#include "libs/hub/job_labels.h"
+#include "libs/kube/resource.h"
+#include "services/converger/converger_metrics.h"
+#include "services/converger/job_builder.h"
+#include "services/converger/job_observation.h"
+
+namespace werf::converger {
+namespace {
+
+using nlohmann::json;
+
+// Log requests ask for more than the tail keeps: the API's limitBytes cuts the END of
+// the tail window, and the newest lines are the ones worth keeping.
+constexpr int64_t kLogFetchBytes = 64 << 10;
+constexpr size_t kMaxReasonBytes = 300;
+
+std::string Metadata(const json& object, const char* field) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "";
+  return metadata->value(field, "");
+}
+
+std::string Label(const json& object, absl::string_view label) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->contains("labels")) return "";
+  return (*metadata)["labels"].value(std::string(label), "");
+}
+
+bool SameBundle(const json& job, absl::string_view bundle_namespace, absl::string_view bundle_name) {
+  if (Label(job, hub::kLabelBundleNamespace) != hub::LabelValue(bundle_namespace) ||
+      Label(job, hub::kLabelBundle) != hub::LabelValue(bundle_name)) {
+    return false;
+  }
+  // Labels may be shortened; the annotation is exact where present.
+  const auto metadata = job.find("metadata");
+  const std::string exact = metadata->contains("annotations")
+                                ? (*metadata)["annotations"].value(std::string(hub::kAnnotationBundle), "")
+                                : "";
+  return exact.empty() || exact == absl::StrCat(bundle_namespace, "/", bundle_name);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobMonitor>> JobMonitor::Create(std::shared_ptr<kube::RestClient> client,
+                                                                JobMonitorOptions options,
+                                                                Publisher publish) {
+  kube::WorkQueueOptions queue_options;
+  queue_options.name = "converger_jobs";
+  queue_options.metrics_registry = &common::MetricsRegistry();
+  absl::StatusOr<std::unique_ptr<kube::WorkQueue>> queue = kube::WorkQueue::Create(std::move(queue_options));
+  if (!queue.ok()) return queue.status();
+  return std::unique_ptr<JobMonitor>(
+      new JobMonitor(std::move(client), std::move(options), std::move(publish), *std::move(queue)));
+}
+
+JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options,
+                       Publisher publish, std::unique_ptr<kube::WorkQueue> queue)
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      publish_(std::move(publish)),
+      queue_(std::move(queue)),
+      informer_(client_, {.resource = kube::resources::kJobs,
+                          .ns = options_.watch_namespace,
+                          .label_selector = hub::ManagedJobsSelector(),
+                          .name = "werf-jobs"}) {
+  informer_.AddHandlers(
+      {.on_add = [this](const kube::ObjectPtr& job) { queue_->Add(kube::ObjectKey(*job)); },
+       .on_update = [this](const kube::ObjectPtr&,
+                           const kube::ObjectPtr& job) { queue_->Add(kube::ObjectKey(*job)); },
+       .on_delete =
+           [this](const kube::ObjectPtr& job) {
+             const std::string key = kube::ObjectKey(*job);
+             {
+               absl::MutexLock lock(&mu_);
+               tombstones_[key] = job;
+             }
+             queue_->Add(key);
+           }});
+}
+
+JobMonitor::~JobMonitor() { Stop(); }
+
+void JobMonitor::Start() {
+  informer_.Start();
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { RunWorker(); });
+  }
+}
+
+void JobMonitor::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  informer_.Stop();
+  queue_->ShutDown();
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+void JobMonitor::RunWorker() {
+  while (std::optional<std::string> key = queue_->Get()) {
+    const absl::Status processed = Process(*key);
+    if (processed.ok()) {
+      queue_->Forget(*key);
+    } else {
+      common::LogWarning("processing werf Job failed; retrying",
+                         {{"job", *key}, {"error", processed.ToString()}});
+      queue_->AddRateLimited(*key);
+    }
+    queue_->Done(*key);
+  }
+}
+
+absl::Status JobMonitor::Process(const std::string& key) {
+  kube::ObjectPtr job = informer_.store().Get(key);
+  bool deleted = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    PruneLocked(now);
+    if (job == nullptr) {
+      const auto tombstone = tombstones_.find(key);
+      if (tombstone == tombstones_.end()) return absl::OkStatus();
+      job = tombstone->second;
+      deleted = true;
+    } else {
+      tombstones_.erase(key);
+      launched_.erase(key);
+    }
+    Tracked& tracked = tracked_[key];
+    const std::string uid = Metadata(*job, "uid");
+    if (tracked.uid != uid) {
+      tracked = Tracked();  // first sight, or a new Job under the name of a deleted one
+      tracked.uid = uid;
+    }
+    if (tracked.finished) {
+      if (deleted) {
+        tracked.deleted_at = tracked.deleted_at.value_or(now);
+        tombstones_.erase(key);
+      }
+      UpdateActiveLocked();
+      return absl::OkStatus();
+    }
+    const JobState state = StateOfJob(*job);
+    if (!IsFinished(state)) {
+      if (deleted) {
+        pb::JobObservation vanished = BaseObservation(*job);
+        vanished.set_phase(pb::JOB_PHASE_VANISHED);
+        *vanished.mutable_finished_at() = ToTimestamp(now);
+        vanished.set_message("the Job was deleted before it finished (by hand, or with its namespace)");
+        tracked.finished = true;
+        tracked.deleted_at = now;
+        tombstones_.erase(key);
+        PublishLocked(tracked, std::move(vanished));
+      } else {
+        tracked.seen_unfinished = true;
+        if (state == JobState::kRunning && tracked.latest.phase() == pb::JOB_PHASE_UNSPECIFIED) {
+          PublishLocked(tracked, BaseObservation(*job));
+        }
+      }
+      UpdateActiveLocked();
+      return absl::OkStatus();
+    }
+  }
+
+  // Finished: read pods and logs without holding the lock.
+  absl::StatusOr<pb::JobObservation> concluded = Conclude(*job, deleted);
+  if (!concluded.ok()) return concluded.status();
+  absl::MutexLock lock(&mu_);
+  Tracked& tracked = tracked_[key];
+  if (!tracked.finished) {
+    tracked.finished = true;
+    if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(*concluded);
+    PublishLocked(tracked, *std::move(concluded));
+  }
+  if (deleted) {
+    tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());
+    tombstones_.erase(key);
+  }
+  UpdateActiveLocked();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<pb::JobObservation> JobMonitor::Conclude(const json& job, bool deleted) {
+  const std::string ns = Metadata(job, "namespace");
+  const std::string name = Metadata(job, "name");
+  // By the Job's uid, not its name: a Job re-created under the same name has other pods.
+  absl::StatusOr<kube::ListResult> pods = client_->List(
+      kube::resources::kPods, ns, {.label_selector = absl::StrCat("controller-uid=", Metadata(job, "uid"))});
+  if (!pods.ok() && !deleted) {
+    return absl::Status(pods.status().code(),
+                        absl::StrCat("listing pods of Job ", ns, "/", name, ": ", pods.status().message()));
+  }
+  const std::optional<PodOutcome> outcome =
+      WerfContainerOutcome(pods.ok() ? pods->items : std::vector<json>());
+  LogTail log;
+  if (!outcome) {
+    log.unavailable_reason = "the Job has no pod";
+  } else {
+    absl::StatusOr<std::string> text =
+        client_->PodLogs(ns, outcome->pod_name, kWerfContainer, kLogTailLines, kLogFetchBytes);
+    if (text.ok()) {
+      log.text = TailOfLog(*text);
+    } else {
+      log.unavailable_reason = std::string(text.status().message().substr(0, kMaxReasonBytes));
+    }
+  }
+  return FinishedObservation(job, outcome, log);
+}
+
+void JobMonitor::PublishLocked(Tracked& tracked, pb::JobObservation observation) {
+  tracked.latest = std::move(observation);
+  const pb::JobObservation& latest = tracked.latest;
+  common::LogInfo("werf Job observed", {{"bundle", latest.bundle().name()},
+                                        {"namespace", latest.bundle().namespace_()},
+                                        {"job", latest.job_name()},
+                                        {"job_namespace", latest.job_namespace()},
+                                        {"phase", pb::JobPhase_Name(latest.phase())},
+                                        {"exit_code", latest.exit_code()},
+                                        {"message", latest.message()}});
+  if (publish_) publish_(latest);
+}
+
+void JobMonitor::PruneLocked(absl::Time now) {
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    const bool expired = it->second.deleted_at && now - *it->second.deleted_at > options_.keep_deleted_for;
+    it = expired ? tracked_.erase(it) : std::next(it);
+  }
+  for (auto it = launched_.begin(); it != launched_.end();) {
+    it = now - it->second.at > options_.launched_grace ? launched_.erase(it) : std::next(it);
+  }
+}
+
+void JobMonitor::UpdateActiveLocked() {
+  int active = 0;
+  for (const auto& [key, tracked] : tracked_) active += tracked.seen_unfinished && !tracked.finished;
+  ConvergerMetrics::Get().SetActiveJobs(active);
+}
+
+void JobMonitor::ForEachLatest(const std::function<void(const pb::JobObservation&)>& visit) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, tracked] : tracked_) {
+    if (tracked.latest.phase() != pb::JOB_PHASE_UNSPECIFIED) visit(tracked.latest);
+  }
+}
+
+std::vector<pb::JobObservation> JobMonitor::Snapshot() const {
+  std::vector<pb::JobObservation> observations;
+  ForEachLatest([&](const pb::JobObservation& observation) { observations.push_back(observation); });
+  std::sort(observations.begin(), observations.end(),
+            [](const pb::JobObservation& a, const pb::JobObservation& b) {
+              return std::tie(a.job_namespace(), a.job_name()) < std::tie(b.job_namespace(), b.job_name());
+            });
+  return observations;
+}
+
+std::optional<pb::JobObservation> JobMonitor::Latest(absl::string_view ns, absl::string_view name) const {
+  absl::MutexLock lock(&mu_);
+  const auto it = tracked_.find(kube::ObjectKey(ns, name));
+  if (it == tracked_.end() || it->second.latest.phase() == pb::JOB_PHASE_UNSPECIFIED) return std::nullopt;
+  return it->second.latest;
+}
+
+std::vector<std::string> JobMonitor::UnfinishedJobsOf(absl::string_view bundle_namespace,
+                                                      absl::string_view bundle_name) const {
+  std::vector<std::string> keys;
+  for (const kube::ObjectPtr& job :
+       informer_.store().ListByLabel(hub::kLabelBundle, hub::LabelValue(bundle_name))) {
+    if (SameBundle(*job, bundle_namespace, bundle_name) && !IsFinished(StateOfJob(*job))) {
+      keys.push_back(kube::ObjectKey(*job));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  for (const auto& [key, launched] : launched_) {
+    if (launched.bundle_namespace == bundle_namespace && launched.bundle_name == bundle_name &&
+        now - launched.at <= options_.launched_grace && informer_.store().Get(key) == nullptr &&
+        !tombstones_.contains(key)) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
+int JobMonitor::UnfinishedJobs() const {
+  int count = 0;
+  for (const kube::ObjectPtr& job : informer_.store().List()) count += !IsFinished(StateOfJob(*job));
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, launched] : launched_) count += informer_.store().Get(key) == nullptr;
+  return count;
+}
+
+void JobMonitor::NoteLaunched(const pb::ConvergeRequest& request, absl::string_view job_name) {
+  const std::string key = kube::ObjectKey(request.target_namespace(), job_name);
+  if (informer_.store().Get(key) != nullptr) return;
+  absl::MutexLock lock(&mu_);
+  launched_[key] = {.bundle_namespace = request.bundle().namespace_(),
+                    .bundle_name = request.bundle().name(),
+                    .at = absl::Now()};
+}
+
+}  // namespace werf::converger

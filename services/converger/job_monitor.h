@@ -1,0 +1,127 @@
+// Watches every werf Job (label app.kubernetes.io/managed-by=werf-operator) and keeps
+// the latest JobObservation of each, publishing the ones the controller must hear:
+//   RUNNING    once a Job has started (status.startTime), or at once for a Job already
+//              running when this process starts;
+//   SUCCEEDED / FAILED  when it finishes, with exit code, deploy report, log tail;
+//   VANISHED   when a Job disappears before it finished (deleted by hand).
+// A finished Job that is later deleted (ttlSecondsAfterFinished) is forgotten quietly.
+//
+// Informer handlers only enqueue keys; worker threads do the API calls (pods, logs),
+// so a slow log request never stalls the watch.
+#ifndef WERF_OPERATOR_SERVICES_CONVERGER_JOB_MONITOR_H_
+#define WERF_OPERATOR_SERVICES_CONVERGER_JOB_MONITOR_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/kube/informer.h"
+#include "libs/kube/rest_client.h"
+#include "libs/kube/workqueue.h"
+#include "werf/operator/v1/hub.pb.h"
+
+namespace werf::converger {
+
+namespace pb = ::werf::operator_::v1;
+
+struct JobMonitorOptions {
+  // Empty: all namespaces.
+  std::string watch_namespace{};
+  int workers = 2;
+  // How long a deleted Job's last observation is kept (and re-sent on reconnect), so a
+  // controller that was away when it vanished still hears of it.
+  absl::Duration keep_deleted_for = absl::Hours(1);
+  // A Job this process created counts as running for deduplication until the informer
+  // shows it, but no longer than this (it may have been deleted at once).
+  absl::Duration launched_grace = absl::Minutes(2);
+};
+
+class JobMonitor {
+ public:
+  // Receives each observation to send to the controller. Called with the monitor's lock
+  // held, so that it is ordered with ForEachLatest: it must only enqueue (HubWorker::Send)
+  // and never call back into the monitor.
+  using Publisher = std::function<void(const pb::JobObservation&)>;
+
+  static absl::StatusOr<std::unique_ptr<JobMonitor>> Create(std::shared_ptr<kube::RestClient> client,
+                                                            JobMonitorOptions options,
+                                                            Publisher publish);
+  ~JobMonitor();
+  JobMonitor(const JobMonitor&) = delete;
+  JobMonitor& operator=(const JobMonitor&) = delete;
+
+  void Start();
+  void Stop();
+  bool HasSynced() const { return informer_.HasSynced(); }
+  bool WaitForSync(absl::Duration timeout) const { return informer_.WaitForSync(timeout); }
+
+  // Calls `visit` with the latest observation of every Job that has one, ordered by
+  // namespace and name, under the lock that also orders publishing (so a snapshot sent
+  // on reconnect never overtakes a newer observation). Same rules as the Publisher.
+  void ForEachLatest(const std::function<void(const pb::JobObservation&)>& visit) const;
+  std::vector<pb::JobObservation> Snapshot() const;
+  std::optional<pb::JobObservation> Latest(absl::string_view ns, absl::string_view name) const;
+
+  // "namespace/name" of the bundle's Jobs that have not finished: from the informer's
+  // cache, plus Jobs NoteLaunched but not yet seen there.
+  std::vector<std::string> UnfinishedJobsOf(absl::string_view bundle_namespace,
+                                            absl::string_view bundle_name) const;
+  int UnfinishedJobs() const;
+  // Tells the monitor about a Job this process just created or adopted.
+  void NoteLaunched(const pb::ConvergeRequest& request, absl::string_view job_name);
+
+ private:
+  struct Tracked {
+    // Tells a Job from a later one of the same name.
+    std::string uid;
+    // Phase UNSPECIFIED until something was published.
+    pb::JobObservation latest;
+    // This process saw the Job unfinished, so its end is counted in the metrics.
+    bool seen_unfinished = false;
+    bool finished = false;
+    std::optional<absl::Time> deleted_at;
+  };
+  struct Launched {
+    std::string bundle_namespace;
+    std::string bundle_name;
+    absl::Time at;
+  };
+
+  JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options, Publisher publish,
+             std::unique_ptr<kube::WorkQueue> queue);
+  void RunWorker();
+  absl::Status Process(const std::string& key);
+  // The observation of a finished Job, with its pods and log (best effort once deleted).
+  absl::StatusOr<pb::JobObservation> Conclude(const nlohmann::json& job, bool deleted);
+  void PublishLocked(Tracked& tracked, pb::JobObservation observation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::shared_ptr<kube::RestClient> client_;
+  const JobMonitorOptions options_;
+  const Publisher publish_;
+  const std::unique_ptr<kube::WorkQueue> queue_;
+  kube::Informer informer_;
+  std::vector<std::thread> workers_;
+
+  mutable absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, Tracked> tracked_ ABSL_GUARDED_BY(mu_);
+  // Last known state of Jobs deleted since their key was queued.
+  absl::flat_hash_map<std::string, kube::ObjectPtr> tombstones_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Launched> launched_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace werf::converger
+
+#endif  // WERF_OPERATOR_SERVICES_CONVERGER_JOB_MONITOR_H_
