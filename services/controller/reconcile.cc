@@ -11,7 +11,7 @@
 #include "libs/kube/api_error.h"
 #include "services/controller/conditions.h"
 #include "services/controller/controller.h"
-#include "services/controller/job_naming.h"
+#include "libs/hub/job_name.h"
 #include "services/controller/metrics.h"
 #include "services/controller/tag_selection.h"
 
@@ -307,18 +307,18 @@ absl::StatusOr<Controller::Outcome> Controller::Reconcile(const std::string& key
 
   const int failures = status.value("consecutiveFailures", 0);
   const auto identity_for = [&](bool drift_check) {
-    return JobIdentity{
+    return hub::JobNameInputs{
         .bundle_namespace = spec.ns,
         .bundle_name = spec.name,
         .bundle_uid = spec.uid,
         .tag = tag,
         .digest = digest,
         .config_hash = config_hash,
-        .drift_check = drift_check,
+        .kind = drift_check ? pb::JOB_KIND_DRIFT_CHECK : pb::JOB_KIND_APPLY,
         // Drift checks: one per interval. Applies: a fresh Job per retry and per drift correction.
         .attempt = drift_check
-                       ? static_cast<int>(absl::ToUnixSeconds(now) /
-                                          std::max<int64_t>(1, absl::ToInt64Seconds(spec.drift_interval)))
+                       ? absl::ToUnixSeconds(now) /
+                             std::max<int64_t>(1, absl::ToInt64Seconds(spec.drift_interval))
                        : failures + 1000 * status.value("driftCorrections", 0)};
   };
 
@@ -331,7 +331,7 @@ absl::StatusOr<Controller::Outcome> Controller::Reconcile(const std::string& key
       absl::StatusOr<nlohmann::json> job = client_->Get(
           kube::resources::kJobs, active.value("namespace", ""), active.value("name", ""));
       if (!job.ok() && kube::IsApiNotFound(job.status())) {
-        if (active.value("name", "") == JobName(identity_for(false))) {
+        if (active.value("name", "") == hub::JobName(identity_for(false))) {
           // Never created (e.g. the controller restarted before any converger took the
           // request): ask again; the deterministic name keeps it a single Job.
           resubmit = true;
@@ -402,9 +402,9 @@ absl::StatusOr<Controller::Outcome> Controller::Reconcile(const std::string& key
     }
   }
 
-  const JobIdentity identity = identity_for(drift_check);
+  const hub::JobNameInputs identity = identity_for(drift_check);
   pb::ConvergeRequest request;
-  request.set_job_name(JobName(identity));
+  request.set_job_name(hub::JobName(identity));
   request.mutable_bundle()->set_namespace_(spec.ns);
   request.mutable_bundle()->set_name(spec.name);
   request.mutable_bundle()->set_uid(spec.uid);
