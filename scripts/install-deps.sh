@@ -15,7 +15,8 @@ packages=(
   # fuzzing (libFuzzer)
   clang-14 libclang-rt-14-dev
   # checks and test bed
-  prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 util-linux
+  prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 python3-yaml
+  util-linux
   golang-go npm
 )
 
