@@ -8,6 +8,8 @@
 #     namespace and in another one) equals compare_rules.py's list: an extra right fails;
 #   - deploy/target-namespace's example grants werf its namespace and nothing outside it.
 set -uo pipefail
+# Debian's python3 has python3-yaml (make deps installs it); another python3 on PATH may not.
+python=${PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kustomize_dir=$(dirname "$here")
 source "$here/testbed-env.sh"
@@ -15,7 +17,7 @@ ns=werf-operator-system
 other=werf-rbac-check   # stands for any bundle's namespace
 
 kubectl kustomize "$kustomize_dir/base" |
-  python3 "$here/check_rendered.py" --select Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Role,RoleBinding |
+  "$python" "$here/check_rendered.py" --select Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Role,RoleBinding |
   kubectl apply -f - >/dev/null || { echo "FAIL: cannot apply base RBAC"; exit 1; }
 kubectl create namespace "$other" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 
@@ -89,7 +91,7 @@ expect yes gateway create subjectaccessreviews.authorization.k8s.io cluster
 echo "== the target-namespace example (deploy/target-namespace) stays in its namespace"
 # Applied into $other through a throw-away kustomization that sets the namespace.
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-rel=$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$kustomize_dir/../target-namespace" "$work")
+rel=$("$python" -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$kustomize_dir/../target-namespace" "$work")
 printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources: [%s]\n' "$other" "$rel" \
   > "$work/kustomization.yaml"
 kubectl apply -k "$work" >/dev/null || { echo "FAIL: cannot apply deploy/target-namespace"; failures=$((failures + 1)); }
@@ -114,7 +116,7 @@ rules() {  # rules SERVICE NAMESPACE: the SelfSubjectRulesReview of the ServiceA
 for service in controller poller converger gateway; do
   for namespace in "$ns" "$other"; do
     if ! rules "$service" "$namespace" |
-        python3 "$here/compare_rules.py" "$service" "$([ "$namespace" = "$ns" ] && echo operator || echo other)"; then
+        "$python" "$here/compare_rules.py" "$service" "$([ "$namespace" = "$ns" ] && echo operator || echo other)"; then
       failures=$((failures + 1))
     fi
   done

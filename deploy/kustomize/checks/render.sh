@@ -4,6 +4,8 @@
 # OVERLAY is a folder under deploy/kustomize (default, ha, dev), or `servicemonitor`: the
 # default overlay plus components/servicemonitor, through a throw-away kustomization.
 set -euo pipefail
+# Debian's python3 has python3-yaml (make deps installs it); another python3 on PATH may not.
+python=${PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kustomize_dir=$(dirname "$here")
 root=$(cd "$kustomize_dir/../.." && pwd)
@@ -15,7 +17,7 @@ if [ "$overlay" = servicemonitor ]; then
   # kustomize refuses absolute paths and files outside a kustomization's root, but accepts
   # relative paths to other kustomization folders.
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  rel=$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$kustomize_dir" "$work")
+  rel=$("$python" -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$kustomize_dir" "$work")
   printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [%s/default]\ncomponents: [%s/components/servicemonitor]\n' \
     "$rel" "$rel" > "$work/kustomization.yaml"
   dir=$work
@@ -25,4 +27,4 @@ fi
 
 rendered=$(kubectl kustomize "$dir")
 echo "kubectl $(kubectl version --client 2>/dev/null | head -1); rendered $overlay: $(grep -c '^kind:' <<<"$rendered") objects"
-python3 "$here/check_rendered.py" "$@" <<<"$rendered"
+"$python" "$here/check_rendered.py" "$@" <<<"$rendered"
