@@ -7,14 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 
 namespace werf::oci {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 
 std::string Auth(absl::string_view user_password) { return absl::Base64Escape(user_password); }
 

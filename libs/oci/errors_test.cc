@@ -5,12 +5,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/oci/digest.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 
 namespace werf::oci {
 namespace {
 
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 
 TEST(ErrorsTest, DetailsSurviveAnnotation) {
   const absl::Time retry = absl::FromUnixSeconds(1700000123);

@@ -7,13 +7,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 
 namespace werf::oci {
 namespace {
 
 using ::testing::HasSubstr;
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 
 struct NextCase {
   std::string name{};

@@ -5,13 +5,13 @@
 #include "absl/hash/hash_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 
 namespace werf::oci {
 namespace {
 
 using ::testing::HasSubstr;
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 
 struct ValidCase {
   std::string input{};

@@ -17,7 +17,7 @@
 #include "libs/oci/registry_client.h"
 #include "libs/oci/testing/fake_clock.h"
 #include "libs/oci/testing/fault_registry.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 #include "prometheus/registry.h"
 
 namespace werf::oci {
@@ -30,7 +30,7 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::werf::oci::testing::FakeClock;
 using ::werf::oci::testing::FaultRegistry;
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 
 std::vector<std::string> NumberedTags(int count) {
   std::vector<std::string> tags;

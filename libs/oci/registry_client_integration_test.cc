@@ -21,7 +21,7 @@
 #include "libs/oci/docker_config.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/registry_client.h"
-#include "libs/oci/testing/status_testing.h"
+#include "libs/common/testing/status_testing.h"
 #include "test/integration/testbed/testbed_support.h"
 
 namespace werf::oci {
@@ -32,7 +32,7 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
-using ::werf::oci::testing::Message;
+using ::werf::status_testing::Message;
 using ::werf::testbed::Registry;
 using ::werf::testbed::RegistryFlavour;
 

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "libs/common/testing/status_testing.h"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
 
@@ -22,12 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testbed::Kubectl;
-
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const absl::Status status_ = (expr);                 \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_; \
-  } while (false)
 
 std::string Unique(absl::string_view prefix) {
   static int counter = 0;

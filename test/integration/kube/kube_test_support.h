@@ -22,28 +22,10 @@
 #include "absl/time/time.h"
 #include "libs/kube/informer.h"
 #include "libs/kube/resource.h"
+#include "libs/common/testing/status_testing.h"
 #include "libs/kube/rest_client.h"
 #include "nlohmann/json.hpp"
 
-#define KUBE_TEST_CONCAT_INNER_(a, b) a##b
-#define KUBE_TEST_CONCAT_(a, b) KUBE_TEST_CONCAT_INNER_(a, b)
-// ASSERT_OK_AND_ASSIGN(auto x, StatusOrExpression()): fails the test with the status.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(KUBE_TEST_CONCAT_(kube_test_or_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr)               \
-  auto statusor = (expr);                                             \
-  ASSERT_TRUE(statusor.ok()) << #expr << ": " << statusor.status(); \
-  lhs = std::move(statusor).value()
-#define ASSERT_OK(expr)                                            \
-  do {                                                             \
-    const absl::Status kube_test_status_ = (expr);                 \
-    ASSERT_TRUE(kube_test_status_.ok()) << #expr << ": " << kube_test_status_; \
-  } while (0)
-#define EXPECT_OK(expr)                                            \
-  do {                                                             \
-    const absl::Status kube_test_status_ = (expr);                 \
-    EXPECT_TRUE(kube_test_status_.ok()) << #expr << ": " << kube_test_status_; \
-  } while (0)
 
 namespace werf::kube_test {
 
