@@ -16,7 +16,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   # checks and test bed
   prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 python3-yaml
-  util-linux
+  util-linux chromium
   golang-go npm
 )
 

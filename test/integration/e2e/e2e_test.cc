@@ -56,6 +56,8 @@ class EndToEndTest : public ::testing::Test {
   }
 
   void StartSystem(SystemOptions options = {}) {
+    // Only this test's bundles: other tests' bundles (and their own controllers) stay theirs.
+    options.controller_flags.push_back(absl::StrCat("--watch_namespace=", ns_));
     absl::StatusOr<std::unique_ptr<OperatorSystem>> system = OperatorSystem::Start(std::move(options));
     ASSERT_TRUE(system.ok()) << system.status();
     system_ = std::move(*system);

@@ -1,0 +1,109 @@
+#include "services/gateway/label_selector.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace werf::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+
+google::protobuf::Map<std::string, std::string> Labels(
+    std::initializer_list<std::pair<const std::string, std::string>> entries) {
+  google::protobuf::Map<std::string, std::string> labels;
+  for (const auto& [key, value] : entries) labels[key] = value;
+  return labels;
+}
+
+struct MatchCase {
+  std::string selector;
+  std::string canonical;
+  bool matches_payments_prod;  // against {team: payments, tier: prod, replicas: 3}
+};
+
+class LabelSelectorMatchTest : public ::testing::TestWithParam<MatchCase> {};
+
+TEST_P(LabelSelectorMatchTest, ParsesCanonicalisesAndMatches) {
+  const MatchCase& c = GetParam();
+  absl::StatusOr<LabelSelector> selector = LabelSelector::Parse(c.selector);
+  ASSERT_TRUE(selector.ok()) << selector.status();
+  EXPECT_EQ(selector->ToString(), c.canonical);
+  EXPECT_EQ(selector->Matches(Labels({{"team", "payments"}, {"tier", "prod"}, {"replicas", "3"}})),
+            c.matches_payments_prod);
+  // The canonical form parses to the same selector.
+  absl::StatusOr<LabelSelector> again = LabelSelector::Parse(selector->ToString());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->ToString(), c.canonical);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, LabelSelectorMatchTest,
+    ::testing::Values(
+        MatchCase{"", "", true},
+        MatchCase{"   ", "", true},
+        MatchCase{"team=payments", "team=payments", true},
+        MatchCase{"team==payments", "team=payments", true},
+        MatchCase{"team = payments", "team=payments", true},
+        MatchCase{"team=search", "team=search", false},
+        MatchCase{"team!=search", "team!=search", true},
+        MatchCase{"owner!=alice", "owner!=alice", true},  // absent label satisfies !=
+        MatchCase{"team=", "team=", false},
+        MatchCase{"missing=", "missing=", false},          // = needs the label present
+        MatchCase{"tier in (prod, staging)", "tier in (prod,staging)", true},
+        MatchCase{"tier in (staging,staging)", "tier in (staging)", false},
+        MatchCase{"tier notin (dev,test)", "tier notin (dev,test)", true},
+        MatchCase{"owner notin (alice)", "owner notin (alice)", true},  // absent satisfies notin
+        MatchCase{"team", "team", true},
+        MatchCase{"owner", "owner", false},
+        MatchCase{"!owner", "!owner", true},
+        MatchCase{"!team", "!team", false},
+        MatchCase{"replicas>2", "replicas>2", true},
+        MatchCase{"replicas<3", "replicas<3", false},
+        MatchCase{"team>1", "team>1", false},  // not a number: never greater
+        MatchCase{"tier=prod,team=payments", "team=payments,tier=prod", true},
+        MatchCase{"tier=prod,team=search", "team=search,tier=prod", false},
+        MatchCase{"example.com/owner", "example.com/owner", false},
+        MatchCase{"app.kubernetes.io/part-of!=werf", "app.kubernetes.io/part-of!=werf", true}));
+
+struct ErrorCase {
+  std::string selector;
+  std::string message_part;
+};
+
+class LabelSelectorErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(LabelSelectorErrorTest, NamesTheSelectorAndTheProblem) {
+  const ErrorCase& c = GetParam();
+  absl::StatusOr<LabelSelector> selector = LabelSelector::Parse(c.selector);
+  ASSERT_FALSE(selector.ok()) << c.selector << " parsed as " << selector->ToString();
+  EXPECT_EQ(selector.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(selector.status().message(), HasSubstr("\"" + c.selector + "\""));
+  EXPECT_THAT(selector.status().message(), HasSubstr(c.message_part));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, LabelSelectorErrorTest,
+    ::testing::Values(
+        ErrorCase{"tier in dev", "expected \"(\" after \"in\" at offset 8"},
+        ErrorCase{"tier in ()", "needs at least one value"},
+        ErrorCase{"tier in (a b)", "expected \",\" or \")\""},
+        ErrorCase{"tier in (a,", "expected a label value, found the end"},
+        ErrorCase{"tier notin (a", "expected \",\" or \")\", found the end"},
+        ErrorCase{"=prod", "expected a label key"},
+        ErrorCase{"team=payments,", "expected a label key, found the end"},
+        ErrorCase{",team", "expected a label key"},
+        ErrorCase{"team payments", "expected an operator"},
+        ErrorCase{"team=a=b", "expected \",\" or the end"},
+        ErrorCase{"-team=x", "is not a valid label key"},
+        ErrorCase{"Example.com/team=x", "is not a valid label key"},
+        ErrorCase{"a/b/c=x", "is not a valid label key"},
+        ErrorCase{"team=-x", "is not a valid label value"},
+        ErrorCase{"team=" + std::string(64, 'a'), "is not a valid label value"},
+        ErrorCase{"replicas>three", "needs an integer"},
+        ErrorCase{"!", "expected a label key"},
+        ErrorCase{"team=(x)", "expected a label value"}));
+
+}  // namespace
+}  // namespace werf::gateway
