@@ -172,7 +172,11 @@ function apply(event) {
       }
       setConnection('live', 'live');
       state.retries = 0;
-      break;
+      // A completed snapshot is drawn at once, not on the next animation frame: a
+      // background tab (or a headless browser) may not paint frames for a while, and
+      // the table must never claim "live" while still empty.
+      render();
+      return;
     case 'WATCH_EVENT_TYPE_HEARTBEAT':
       break;
     default:
