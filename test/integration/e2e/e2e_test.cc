@@ -69,12 +69,13 @@ class EndToEndTest : public ::testing::Test {
 
   // A bundle of `repository_` with the given extra spec fields (YAML lines under converge/registry).
   void ApplyBundle(const std::string& name, const std::string& registry_extra = "",
-                   const std::string& converge_extra = "", const std::string& target_ns = "") {
+                   const std::string& converge_extra = "", const std::string& target_ns = "",
+                   const std::string& service_account = "deployer") {
     const std::string yaml = absl::StrCat(
         "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata: {name: ", name, ", namespace: ",
         ns_, "}\nspec:\n  registry:\n    url: ", registry_.host, "/", repository_,
         "\n    insecure: true\n    pollInterval: 2s\n", registry_extra, "  converge:\n",
-        "    serviceAccountName: deployer\n",
+        "    serviceAccountName: ", service_account, "\n",
         target_ns.empty() ? "" : absl::StrCat("    targetNamespace: ", target_ns, "\n"),
         converge_extra);
     ASSERT_OK(testbed::ApplyYaml(yaml));
@@ -161,10 +162,7 @@ TEST_F(EndToEndTest, DeploysHighestMatchingTagUpgradesAndIgnoresExcludedTags) {
 TEST_F(EndToEndTest, MissingServiceAccountIsExplainedAndProgressResumesWhenCreated) {
   StartSystem({.gateway = false});
   Push({"1.0.0"});
-  ApplyBundle("api", "", "", "");
-  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "api", "--type=merge", "-p",
-                     R"({"spec":{"converge":{"serviceAccountName":"missing-sa"}}})"})
-                .status());
+  ApplyBundle("api", "", "", "", "missing-sa");
   ASSERT_OK(WaitField("api", "{.status.conditions[?(@.type==\"Stalled\")].status}", "True"));
   EXPECT_THAT(*Field("api", "{.status.conditions[?(@.type==\"Ready\")].message}"),
               HasSubstr(absl::StrCat("ServiceAccount \"missing-sa\" not found in namespace \"", ns_, "\"")));
