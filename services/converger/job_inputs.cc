@@ -51,18 +51,32 @@ absl::StatusOr<std::optional<json>> GetIfExists(kube::RestClient& client, const 
                                                            object.status().message()));
 }
 
-absl::StatusOr<std::string> ReadCredentials(kube::RestClient& client, const pb::ConvergeRequest& request,
-                                            const pb::ObjectRef& ref) {
+// A Secret the request names and cannot do without: `purpose` and `field` name it in
+// the message ("registry credentials", "spec.registry.secretRef") and `fix` says what to do.
+absl::StatusOr<json> ReadRequiredSecret(kube::RestClient& client, const pb::ConvergeRequest& request,
+                                        const pb::ObjectRef& ref, absl::string_view purpose,
+                                        absl::string_view field, absl::string_view fix,
+                                        std::string* ns_out) {
   const std::string ns = ref.namespace_().empty() ? request.bundle().namespace_() : ref.namespace_();
+  *ns_out = ns;
   absl::StatusOr<std::optional<json>> secret =
       GetIfExists(client, kube::resources::kSecrets, "Secret", ns, ref.name());
   if (!secret.ok()) return secret.status();
   if (!secret->has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "registry credentials ", NotFound("Secret", ns, ref.name()),
-        " (spec.registry.secretRef); create it or remove the reference"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(purpose, " ", NotFound("Secret", ns, ref.name()), " (", field, ")", fix));
   }
-  absl::StatusOr<std::string> config = DockerConfigFromSecret(**secret, request.repository());
+  return **std::move(secret);
+}
+
+absl::StatusOr<std::string> ReadCredentials(kube::RestClient& client, const pb::ConvergeRequest& request,
+                                            const pb::ObjectRef& ref) {
+  std::string ns;
+  absl::StatusOr<json> secret =
+      ReadRequiredSecret(client, request, ref, "registry credentials", "spec.registry.secretRef",
+                         "; create it or remove the reference", &ns);
+  if (!secret.ok()) return secret.status();
+  absl::StatusOr<std::string> config = DockerConfigFromSecret(*secret, request.repository());
   if (!config.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("registry credentials ",
                                                       Describe("Secret", ns, ref.name()), ": ",
@@ -73,15 +87,11 @@ absl::StatusOr<std::string> ReadCredentials(kube::RestClient& client, const pb::
 
 absl::StatusOr<std::string> ReadCa(kube::RestClient& client, const pb::ConvergeRequest& request,
                                    const pb::ObjectRef& ref) {
-  const std::string ns = ref.namespace_().empty() ? request.bundle().namespace_() : ref.namespace_();
-  absl::StatusOr<std::optional<json>> secret =
-      GetIfExists(client, kube::resources::kSecrets, "Secret", ns, ref.name());
+  std::string ns;
+  absl::StatusOr<json> secret = ReadRequiredSecret(client, request, ref, "registry CA",
+                                                   "spec.registry.caSecretRef", "", &ns);
   if (!secret.ok()) return secret.status();
-  if (!secret->has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat("registry CA ", NotFound("Secret", ns, ref.name()),
-                                                      " (spec.registry.caSecretRef)"));
-  }
-  absl::StatusOr<std::string> pem = SecretData(**secret, "ca.crt");
+  absl::StatusOr<std::string> pem = SecretData(*secret, "ca.crt");
   if (!pem.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("registry CA ", Describe("Secret", ns, ref.name()),
                                                       ": ", pem.status().message(),
