@@ -78,7 +78,7 @@ absl::StatusOr<std::string> Informer::ListAndReplace() {
   std::vector<ObjectPtr> fresh;
   fresh.reserve(listed->items.size());
   for (nlohmann::json& item : listed->items) {
-    fresh.push_back(std::make_shared<const nlohmann::json>(std::move(item)));
+    fresh.push_back(std::make_shared<const nlohmann::json>(Transform(std::move(item))));
   }
   // Tell handlers what changed relative to the old cache, as a DeltaFIFO Replace would.
   std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
@@ -107,8 +107,20 @@ absl::StatusOr<std::string> Informer::ListAndReplace() {
   return listed->resource_version;
 }
 
+nlohmann::json DropManagedFields(nlohmann::json object) {
+  if (object.is_object()) {
+    auto metadata = object.find("metadata");
+    if (metadata != object.end() && metadata->is_object()) metadata->erase("managedFields");
+  }
+  return object;
+}
+
+nlohmann::json Informer::Transform(nlohmann::json object) const {
+  return options_.transform ? options_.transform(std::move(object)) : object;
+}
+
 void Informer::Deliver(const std::string& type, nlohmann::json object) {
-  auto shared = std::make_shared<const nlohmann::json>(std::move(object));
+  auto shared = std::make_shared<const nlohmann::json>(Transform(std::move(object)));
   std::vector<InformerHandlers> handlers;
   {
     absl::MutexLock lock(&mu_);

@@ -32,6 +32,9 @@
 
 namespace werf::kube {
 
+// Removes metadata.managedFields (server-side apply bookkeeping).
+nlohmann::json DropManagedFields(nlohmann::json object);
+
 struct InformerOptions {
   Resource resource;
   std::string ns{};  // empty: all namespaces
@@ -43,6 +46,12 @@ struct InformerOptions {
   absl::Duration resync_period = absl::ZeroDuration();  // zero: no resync
   // Name for logs and metrics; defaults to the resource's display name.
   std::string name{};
+  // Applied to every object before it is stored or handed to a handler, as
+  // client-go's SetTransform: keep only what the consumer reads, so a cache of many
+  // objects stays small. The result must keep metadata.namespace and metadata.name.
+  // The default drops metadata.managedFields, which no controller reads and which is
+  // often most of an object's size.
+  std::function<nlohmann::json(nlohmann::json)> transform = DropManagedFields;
 };
 
 struct InformerHandlers {
@@ -85,6 +94,7 @@ class Informer {
   // Updates `resource_version` as events arrive.
   absl::Status WatchOnce(std::string& resource_version);
   void Deliver(const std::string& type, nlohmann::json object);
+  nlohmann::json Transform(nlohmann::json object) const;
   void SetResourceVersion(const std::string& resource_version);
   bool SleepUnlessStopped(absl::Duration duration);
 

@@ -2,39 +2,30 @@
 
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
-#include "libs/common/hashing.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/kube/api_error.h"
-#include "prometheus/counter.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
 #include "services/controller/metrics.h"
 
 namespace werf::controller {
-namespace {
 
-constexpr char kFinalizer[] = "werf.io/cleanup";
-
-std::string BundleKeyOf(const nlohmann::json& object) { return kube::ObjectKey(object); }
-
-}  // namespace
-
-std::string RepositoryKey(const BundleSpec& spec) {
-  std::string key = spec.repository;
-  if (!spec.secret_name.empty()) absl::StrAppend(&key, "#", spec.ns, "/", spec.secret_name);
-  if (!spec.ca_secret_name.empty()) absl::StrAppend(&key, "!ca=", spec.ns, "/", spec.ca_secret_name);
-  if (spec.insecure) absl::StrAppend(&key, "!insecure");
-  return key;
+absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(std::shared_ptr<kube::RestClient> client,
+                                                               ControllerOptions options) {
+  if (options.workers < 1) return absl::InvalidArgumentError("--workers must be at least 1");
+  kube::WorkQueueOptions queue_options;
+  queue_options.name = "werfbundles";
+  queue_options.metrics_registry = &common::MetricsRegistry();
+  absl::StatusOr<std::unique_ptr<kube::WorkQueue>> queue = kube::WorkQueue::Create(std::move(queue_options));
+  if (!queue.ok()) return queue.status();
+  return std::unique_ptr<Controller>(new Controller(std::move(client), std::move(options), *std::move(queue)));
 }
 
-Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options,
+                       std::unique_ptr<kube::WorkQueue> queue)
+    : client_(std::move(client)), options_(std::move(options)), queue_(std::move(queue)) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -43,31 +34,42 @@ HubCallbacks Controller::MakeHubCallbacks() {
       .on_repository = [this](const pb::RepositoryObservation& o) { OnRepository(o); },
       .on_job = [this](const pb::JobObservation& o) { OnJob(o); },
       .on_rejected = [this](const pb::ConvergeRequest& r, const std::string& m) { OnRejected(r, m); },
-      .on_workers_changed = [] {},
+      .on_workers_changed = [this](pb::WorkerKind kind, bool connected) { OnWorkersChanged(kind, connected); },
   };
 }
 
-void Controller::Start() {
-  kube::WorkQueueOptions queue_options;
-  queue_options.name = "werfbundles";
-  queue_options.metrics_registry = &common::MetricsRegistry();
-  queue_ = *kube::WorkQueue::Create(std::move(queue_options));
+void Controller::Start(std::function<void()> on_synced) {
   events_ = std::make_unique<kube::EventRecorder>(
       client_, kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity});
-
+  references_ = std::make_unique<ReferenceCache>(
+      client_, options_.watch_namespace,
+      [this](const std::string& reference) { OnReferenceChanged(reference); });
   bundles_ = std::make_unique<kube::Informer>(
       client_, kube::InformerOptions{.resource = kube::resources::kWerfBundles,
                                      .ns = options_.watch_namespace,
                                      .resync_period = absl::Minutes(10),
                                      .name = "werfbundles"});
-  const auto enqueue = [this](const kube::ObjectPtr& object) { queue_->Add(BundleKeyOf(*object)); };
+  const auto enqueue = [this](const kube::ObjectPtr& object) { queue_->Add(kube::ObjectKey(*object)); };
   bundles_->AddHandlers({
       .on_add = enqueue,
       .on_update = [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
       .on_delete = enqueue,
   });
+  references_->Start();
   bundles_->Start();
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { RunWorker(); });
+  // Workers start once every cache has synced, so no decision is made on a partial
+  // view (a ServiceAccount not listed yet is not "missing").
+  starter_ = std::thread([this, on_synced = std::move(on_synced)] {
+    while (!stopping_.load()) {
+      if (references_->WaitForSync(absl::Milliseconds(200)) && bundles_->WaitForSync(absl::Milliseconds(200))) {
+        break;
+      }
+    }
+    if (stopping_.load()) return;
+    synced_.store(true);
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { RunWorker(); });
+    if (on_synced) on_synced();
+  });
   gauges_ = std::thread([this] {
     while (!stopping_.load()) {
       UpdatePhaseGauges();
@@ -78,10 +80,12 @@ void Controller::Start() {
 
 void Controller::Stop() {
   if (stopping_.exchange(true)) return;
-  if (queue_) queue_->ShutDownWithDrain();
+  if (starter_.joinable()) starter_.join();
+  queue_->ShutDownWithDrain();
   for (std::thread& worker : workers_) worker.join();
   if (gauges_.joinable()) gauges_.join();
   if (bundles_) bundles_->Stop();
+  if (references_) references_->Stop();
   events_.reset();  // flushes queued Events
 }
 
@@ -89,198 +93,56 @@ void Controller::RunWorker() {
   while (std::optional<std::string> key = queue_->Get()) {
     const absl::Time start = absl::Now();
     absl::StatusOr<Outcome> outcome = Reconcile(*key);
-    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    ControllerMetrics().reconcile_seconds.Observe(seconds);
+    ControllerMetrics().reconcile_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
     if (!outcome.ok()) {
-      ControllerMetrics().ReconcileResult(kube::IsApiConflict(outcome.status()) ? "conflict" : "error");
-      if (!kube::IsApiConflict(outcome.status())) {
+      const bool conflict = kube::IsApiConflict(outcome.status());
+      ControllerMetrics().ReconcileResult(conflict ? "conflict" : "error");
+      if (!conflict) {
         common::LogWarning("reconcile failed", {{"bundle", *key}, {"error", outcome.status().ToString()}});
       }
       queue_->AddRateLimited(*key);
     } else {
-      ControllerMetrics().ReconcileResult(outcome->requeue_after > absl::ZeroDuration() ? "requeue"
-                                                                                         : "success");
+      const bool requeue = outcome->requeue_after > absl::ZeroDuration();
+      ControllerMetrics().ReconcileResult(requeue ? "requeue" : "success");
       queue_->Forget(*key);
-      if (outcome->requeue_after > absl::ZeroDuration()) queue_->AddAfter(*key, outcome->requeue_after);
+      if (requeue) queue_->AddAfter(*key, outcome->requeue_after);
     }
     queue_->Done(*key);
   }
 }
 
-absl::Status Controller::EnsureFinalizer(const nlohmann::json& bundle) {
-  const nlohmann::json& metadata = bundle["metadata"];
-  nlohmann::json finalizers = metadata.value("finalizers", nlohmann::json::array());
-  for (const auto& f : finalizers) {
-    if (f == kFinalizer) return absl::OkStatus();
-  }
-  finalizers.push_back(kFinalizer);
-  // The resourceVersion makes this a compare-and-swap with the user's own edits.
-  const nlohmann::json patch = {
-      {"metadata",
-       {{"finalizers", finalizers}, {"resourceVersion", metadata.value("resourceVersion", "")}}}};
-  return client_
-      ->Patch(kube::resources::kWerfBundles, metadata.value("namespace", ""),
-              metadata.value("name", ""), kube::PatchType::kMerge, patch)
-      .status();
-}
-
-absl::StatusOr<Controller::Outcome> Controller::Finalize(const nlohmann::json& bundle) {
-  const nlohmann::json& metadata = bundle["metadata"];
-  const std::string key = BundleKeyOf(bundle);
-  Untrack(key);
-  const nlohmann::json finalizers = metadata.value("finalizers", nlohmann::json::array());
-  bool ours = false;
-  nlohmann::json kept = nlohmann::json::array();
-  for (const auto& f : finalizers) {
-    if (f == kFinalizer) {
-      ours = true;
+void Controller::SetDemand(const std::string& bundle_key, std::optional<pb::TrackRepository> track) {
+  bool changed = false;
+  std::string forgotten;
+  {
+    absl::MutexLock lock(&mu_);
+    auto current = demands_.find(bundle_key);
+    if (!track.has_value()) {
+      if (current == demands_.end()) return;
+      forgotten = current->second.repository_key;
+      demands_.erase(current);
+      changed = true;
     } else {
-      kept.push_back(f);
-    }
-  }
-  if (!ours) return Outcome{};
-  // Jobs live in the target namespace, which may differ from the bundle's; owner
-  // references cannot cross namespaces, so the label finds them everywhere.
-  const std::string selector = absl::StrCat("werf.io/bundle-uid=", metadata.value("uid", ""));
-  absl::StatusOr<kube::ListResult> jobs =
-      client_->ListAll(kube::resources::kJobs, "", {.label_selector = selector});
-  if (!jobs.ok()) return jobs.status();
-  for (const nlohmann::json& job : jobs->items) {
-    const absl::Status deleted = client_->Delete(
-        kube::resources::kJobs, job["metadata"].value("namespace", ""),
-        job["metadata"].value("name", ""), {.propagation_policy = "Background"});
-    if (!deleted.ok() && !kube::IsApiNotFound(deleted)) return deleted;
-  }
-  const nlohmann::json patch = {
-      {"metadata",
-       {{"finalizers", kept}, {"resourceVersion", metadata.value("resourceVersion", "")}}}};
-  absl::Status removed = client_
-                             ->Patch(kube::resources::kWerfBundles, metadata.value("namespace", ""),
-                                     metadata.value("name", ""), kube::PatchType::kMerge, patch)
-                             .status();
-  if (!removed.ok() && !kube::IsApiNotFound(removed)) return removed;
-  common::LogInfo("bundle deleted; its Jobs were removed",
-                  {{"bundle", metadata.value("name", "")},
-                   {"namespace", metadata.value("namespace", "")},
-                   {"jobs", jobs->items.size()}});
-  return Outcome{};
-}
-
-std::optional<std::string> Controller::MissingReference(const BundleSpec& spec) {
-  const auto exists = [&](const kube::Resource& resource, const std::string& ns,
-                          const std::string& name) -> absl::StatusOr<bool> {
-    absl::StatusOr<nlohmann::json> object = client_->Get(resource, ns, name);
-    if (object.ok()) return true;
-    if (kube::IsApiNotFound(object.status())) return false;
-    return object.status();
-  };
-  const auto check = [&](const kube::Resource& resource, const std::string& kind,
-                         const std::string& ns, const std::string& name,
-                         const std::string& fix) -> std::optional<std::string> {
-    absl::StatusOr<bool> found = exists(resource, ns, name);
-    if (!found.ok()) {
-      return absl::StrCat("cannot check ", kind, " \"", name, "\" in namespace \"", ns,
-                          "\": ", found.status().message());
-    }
-    if (*found) return std::nullopt;
-    return absl::StrCat(kind, " \"", name, "\" not found in namespace \"", ns, "\": ", fix);
-  };
-  if (auto missing = check(kube::resources::kNamespaces, "Namespace", "", spec.target_namespace,
-                           "create it or fix spec.converge.targetNamespace")) {
-    return absl::StrCat("target ", *missing);
-  }
-  if (auto missing =
-          check(kube::resources::kServiceAccounts, "ServiceAccount", spec.target_namespace,
-                spec.service_account,
-                "create it (with rights to deploy the release) or fix "
-                "spec.converge.serviceAccountName")) {
-    return missing;
-  }
-  if (!spec.secret_name.empty()) {
-    if (auto missing = check(kube::resources::kSecrets, "Secret", spec.ns, spec.secret_name,
-                             "create the registry credentials Secret or fix "
-                             "spec.registry.secretRef")) {
-      return missing;
-    }
-  }
-  if (!spec.ca_secret_name.empty()) {
-    if (auto missing = check(kube::resources::kSecrets, "Secret", spec.ns, spec.ca_secret_name,
-                             "create the CA Secret (key ca.crt) or fix spec.registry.caSecretRef")) {
-      return missing;
-    }
-  }
-  for (const ValuesSourceSpec& source : spec.values_from) {
-    if (source.optional) continue;
-    if (auto missing = check(source.is_secret ? kube::resources::kSecrets
-                                              : kube::resources::kConfigMaps,
-                             source.is_secret ? "Secret" : "ConfigMap", spec.ns, source.name,
-                             "create it, mark the valuesFrom entry optional, or remove it")) {
-      return missing;
-    }
-  }
-  return std::nullopt;
-}
-
-absl::StatusOr<std::string> Controller::ValuesHash(const BundleSpec& spec) {
-  std::vector<std::string> parts;
-  for (const ValuesSourceSpec& source : spec.values_from) {
-    absl::StatusOr<nlohmann::json> object = client_->Get(
-        source.is_secret ? kube::resources::kSecrets : kube::resources::kConfigMaps, spec.ns,
-        source.name);
-    if (!object.ok()) {
-      if (kube::IsApiNotFound(object.status()) && source.optional) {
-        parts.push_back("absent");
-        continue;
+      if (current != demands_.end() && current->second.repository_key != track->key()) {
+        forgotten = current->second.repository_key;
       }
-      return object.status();
+      Demand& demand = demands_[bundle_key];
+      changed = demand.repository_key != track->key() ||
+                demand.track.SerializeAsString() != track->SerializeAsString();
+      demand.repository_key = track->key();
+      demand.track = *std::move(track);
     }
-    const std::string key = source.key.empty() ? "values.yaml" : source.key;
-    const nlohmann::json data = object->value("data", nlohmann::json::object());
-    // Only a digest of the content leaves this function: never the values.
-    parts.push_back(data.contains(key) && data[key].is_string()
-                        ? common::Sha256Hex(data[key].get<std::string>())
-                        : "no-key");
+    // Registry facts live as long as some bundle wants the repository.
+    if (!forgotten.empty()) {
+      for (const auto& [bundle, demand] : demands_) {
+        if (demand.repository_key == forgotten) {
+          forgotten.clear();
+          break;
+        }
+      }
+    }
   }
-  return common::ShortHash(absl::StrJoin(parts, ","));
-}
-
-void Controller::Track(const std::string& bundle_key, const BundleSpec& spec,
-                       const std::string& watched_tag, bool poll_now) {
-  pb::TrackRepository track;
-  const std::string repository_key = RepositoryKey(spec);
-  track.set_key(repository_key);
-  track.set_repository(spec.repository);
-  if (!spec.secret_name.empty()) {
-    track.mutable_access()->mutable_credentials_secret()->set_namespace_(spec.ns);
-    track.mutable_access()->mutable_credentials_secret()->set_name(spec.secret_name);
-  }
-  if (!spec.ca_secret_name.empty()) {
-    track.mutable_access()->mutable_ca_secret()->set_namespace_(spec.ns);
-    track.mutable_access()->mutable_ca_secret()->set_name(spec.ca_secret_name);
-  }
-  track.mutable_access()->set_insecure(spec.insecure);
-  *track.mutable_poll_interval() = google::protobuf::util::TimeUtil::MillisecondsToDuration(
-      absl::ToInt64Milliseconds(spec.poll_interval));
-  if (!watched_tag.empty()) track.add_watched_tags(watched_tag);
-  bool changed = false;
-  {
-    absl::MutexLock lock(&mu_);
-    Demand& demand = demands_[bundle_key];
-    changed = demand.repository_key != repository_key ||
-              demand.track.SerializeAsString() != track.SerializeAsString();
-    demand.repository_key = repository_key;
-    demand.track = std::move(track);
-  }
-  if (changed) PushRepositories();
-  if (poll_now && hub_ != nullptr) hub_->PollNow(repository_key);
-}
-
-void Controller::Untrack(const std::string& bundle_key) {
-  bool changed = false;
-  {
-    absl::MutexLock lock(&mu_);
-    changed = demands_.erase(bundle_key) > 0;
-  }
+  if (!forgotten.empty()) registry_.Forget(forgotten);
   if (changed) PushRepositories();
 }
 
@@ -312,56 +174,89 @@ void Controller::PushRepositories() {
   if (hub_ != nullptr) hub_->SetRepositories(std::move(merged));
 }
 
-absl::Status Controller::WriteStatus(const nlohmann::json& bundle, const nlohmann::json& status) {
-  if (bundle.value("status", nlohmann::json::object()) == status) return absl::OkStatus();
-  nlohmann::json updated = bundle;
-  updated["status"] = status;
-  status_writes_.fetch_add(1);
-  ControllerMetrics().status_writes.Increment();
-  // The cached object's resourceVersion makes the write fail with Conflict when the
-  // bundle changed meanwhile; the requeue then decides again on fresh data.
-  return client_
-      ->UpdateStatus(kube::resources::kWerfBundles, bundle["metadata"].value("namespace", ""),
-                     updated)
-      .status();
+void Controller::IndexReferences(const std::string& bundle_key, std::vector<std::string> references) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string>& current = references_by_bundle_[bundle_key];
+  if (current == references) return;
+  for (const std::string& reference : current) {
+    auto it = bundles_by_reference_.find(reference);
+    if (it == bundles_by_reference_.end()) continue;
+    it->second.erase(bundle_key);
+    if (it->second.empty()) bundles_by_reference_.erase(it);
+  }
+  for (const std::string& reference : references) bundles_by_reference_[reference].insert(bundle_key);
+  current = std::move(references);
+  if (current.empty()) references_by_bundle_.erase(bundle_key);
 }
 
-void Controller::EnqueueBundlesOfRepository(const std::string& key) {
+void Controller::Forget(const std::string& key) {
+  SetDemand(key, std::nullopt);
+  IndexReferences(key, {});
+  absl::MutexLock lock(&mu_);
+  std::erase_if(pending_, [&](const auto& entry) { return entry.second.bundle_key == key; });
+  reported_jobs_.erase(key);
+}
+
+void Controller::OnRepository(const pb::RepositoryObservation& observation) {
+  if (!registry_.Apply(observation)) return;
   std::vector<std::string> bundles;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [bundle, demand] : demands_) {
-      if (demand.repository_key == key) bundles.push_back(bundle);
+      if (demand.repository_key == observation.key()) bundles.push_back(bundle);
     }
   }
   for (const std::string& bundle : bundles) queue_->Add(bundle);
 }
 
-void Controller::OnRepository(const pb::RepositoryObservation& observation) {
-  if (registry_.Apply(observation) && queue_ != nullptr) {
-    EnqueueBundlesOfRepository(observation.key());
-  }
-}
-
 void Controller::OnJob(const pb::JobObservation& observation) {
   if (hub_ != nullptr) hub_->ForgetConverge(observation.job_name());  // a converger has it
-  if (observation.phase() == pb::JOB_PHASE_RUNNING) return;
+  const std::string key = kube::ObjectKey(observation.bundle().namespace_(), observation.bundle().name());
+  // Observations of bundles that are gone would wait for a reconcile that never comes.
+  if (bundles_ == nullptr || bundles_->store().Get(key) == nullptr) return;
   {
     absl::MutexLock lock(&mu_);
-    job_results_[observation.job_name()] = observation;
+    reported_jobs_[key].insert(observation.job_name());
+    if (observation.phase() == pb::JOB_PHASE_RUNNING) return;
+    pending_[observation.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .result = observation};
   }
-  if (queue_ != nullptr) {
-    queue_->Add(kube::ObjectKey(observation.bundle().namespace_(), observation.bundle().name()));
-  }
+  queue_->Add(key);
 }
 
 void Controller::OnRejected(const pb::ConvergeRequest& request, const std::string& message) {
   const std::string key = kube::ObjectKey(request.bundle().namespace_(), request.bundle().name());
   {
     absl::MutexLock lock(&mu_);
-    rejections_[key] = absl::StrCat("converger refused Job \"", request.job_name(), "\": ", message);
+    pending_[request.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .refusal = message};
   }
-  if (queue_ != nullptr) queue_->AddAfter(key, options_.recheck_interval);
+  queue_->Add(key);
+}
+
+void Controller::OnWorkersChanged(pb::WorkerKind kind, bool connected) {
+  if (kind != pb::WORKER_KIND_CONVERGER || connected) return;
+  // Jobs that converger reported may now have nobody watching them: ask again (by
+  // name, so a Job that exists is adopted, not duplicated).
+  {
+    absl::MutexLock lock(&mu_);
+    reported_jobs_.clear();
+  }
+  if (bundles_ == nullptr) return;
+  for (const kube::ObjectPtr& bundle : bundles_->store().List()) {
+    if (bundle->contains("status") && (*bundle)["status"].contains("activeJob")) {
+      queue_->Add(kube::ObjectKey(*bundle));
+    }
+  }
+}
+
+void Controller::OnReferenceChanged(const std::string& reference_key) {
+  std::vector<std::string> bundles;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = bundles_by_reference_.find(reference_key);
+    if (it == bundles_by_reference_.end()) return;
+    bundles.assign(it->second.begin(), it->second.end());
+  }
+  for (const std::string& bundle : bundles) queue_->Add(bundle);
 }
 
 void Controller::UpdatePhaseGauges() {

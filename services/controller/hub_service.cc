@@ -85,7 +85,14 @@ grpc::Status HubServiceImpl::Connect(
                           "leader once it is ready)");
     }
     if (auto old = workers_.find(worker->id); old != workers_.end()) {
-      old->second->context->TryCancel();  // a reconnect overtook its own old stream
+      // A reconnect overtook its own old stream. The worker starts the new stream
+      // with nothing, so everything the old stream held is placed again.
+      old->second->context->TryCancel();
+      old->second->closed = true;
+      std::erase_if(owners_, [&](const auto& owner) { return owner.second == worker->id; });
+      for (auto& [name, pending] : converges_) {
+        if (pending.stream == old->second.get()) pending.stream = nullptr;
+      }
     }
     workers_[worker->id] = worker;
     pb::ConnectResponse welcome;
@@ -99,7 +106,7 @@ grpc::Status HubServiceImpl::Connect(
   }
   common::LogInfo("worker connected", {{"worker", worker->id}, {"kind", KindName(worker->kind)},
                                        {"version", first.hello().version()}});
-  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed();
+  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed(worker->kind, true);
 
   std::thread writer([this, worker, stream] {
     while (true) {
@@ -125,7 +132,7 @@ grpc::Status HubServiceImpl::Connect(
       absl::MutexLock lock(&mu_);
       worker->last_received = absl::Now();
     }
-    HandleMessage(worker->id, message);
+    HandleMessage(*worker, message);
   }
 
   {
@@ -134,10 +141,10 @@ grpc::Status HubServiceImpl::Connect(
     if (auto it = workers_.find(worker->id); it != workers_.end() && it->second == worker) {
       workers_.erase(it);
     }
-    // Converges this worker held go to another converger; owners are recomputed.
+    // Converges this stream held go to another converger; owners are recomputed.
     for (auto& [name, pending] : converges_) {
-      if (pending.worker_id == worker->id) {
-        pending.worker_id.clear();
+      if (pending.stream == worker.get()) {
+        pending.stream = nullptr;
         pending.acknowledged = false;
       }
     }
@@ -146,19 +153,24 @@ grpc::Status HubServiceImpl::Connect(
   }
   writer.join();
   common::LogInfo("worker disconnected", {{"worker", worker->id}, {"kind", KindName(worker->kind)}});
-  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed();
+  if (callbacks_.on_workers_changed) callbacks_.on_workers_changed(worker->kind, false);
   return grpc::Status::OK;
 }
 
-void HubServiceImpl::HandleMessage(const std::string& worker_id, const pb::ConnectRequest& message) {
+HubServiceImpl::Worker* HubServiceImpl::LiveWorkerLocked(const std::string& id) {
+  auto it = workers_.find(id);
+  return it == workers_.end() || it->second->closed ? nullptr : it->second.get();
+}
+
+void HubServiceImpl::HandleMessage(const Worker& worker, const pb::ConnectRequest& message) {
   switch (message.message_case()) {
     case pb::ConnectRequest::kRepository: {
-      // Only the current owner's word counts: a poller that just lost the key may
-      // still finish a poll and report it.
+      // Only the current owner's live stream counts: a poller that just lost the key
+      // (or a stream its own reconnect replaced) may still finish a poll and report it.
       {
         absl::MutexLock lock(&mu_);
         auto owner = owners_.find(message.repository().key());
-        if (owner == owners_.end() || owner->second != worker_id) return;
+        if (owner == owners_.end() || LiveWorkerLocked(owner->second) != &worker) return;
       }
       if (callbacks_.on_repository) callbacks_.on_repository(message.repository());
       return;
@@ -173,7 +185,7 @@ void HubServiceImpl::HandleMessage(const std::string& worker_id, const pb::Conne
         absl::MutexLock lock(&mu_);
         for (auto it = converges_.begin(); it != converges_.end(); ++it) {
           PendingConverge& pending = it->second;
-          if (pending.worker_id != worker_id || pending.sequence != message.ack().sequence()) {
+          if (pending.stream != &worker || pending.sequence != message.ack().sequence()) {
             continue;
           }
           if (message.ack().accepted()) {
@@ -286,6 +298,12 @@ void HubServiceImpl::ForgetConverge(const std::string& job_name) {
   converges_.erase(job_name);
 }
 
+void HubServiceImpl::ForgetConvergesOfBundle(const std::string& bundle_uid) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(converges_,
+                [&](const auto& entry) { return entry.second.request.bundle().uid() == bundle_uid; });
+}
+
 void HubServiceImpl::DispatchConvergesLocked(absl::Time now) {
   std::map<std::string, int> load;
   for (const auto& [id, worker] : workers_) {
@@ -293,10 +311,10 @@ void HubServiceImpl::DispatchConvergesLocked(absl::Time now) {
   }
   if (load.empty()) return;
   for (const auto& [name, pending] : converges_) {
-    if (load.contains(pending.worker_id)) ++load[pending.worker_id];
+    if (pending.stream != nullptr && !pending.stream->closed) ++load[pending.stream->id];
   }
   for (auto& [name, pending] : converges_) {
-    const bool unsent = pending.worker_id.empty() || !load.contains(pending.worker_id);
+    const bool unsent = pending.stream == nullptr || pending.stream->closed;
     const bool ack_overdue = !pending.acknowledged && now - pending.sent_at > options_.ack_timeout;
     if (!unsent && !ack_overdue) continue;
     // Least loaded converger; ties by id so every run places the same way.
@@ -307,8 +325,9 @@ void HubServiceImpl::DispatchConvergesLocked(absl::Time now) {
     pb::ConnectResponse message;
     *message.mutable_converge() = pending.request;
     uint64_t sequence = 0;
-    if (!SendLocked(*workers_[target], std::move(message), &sequence)) continue;
-    pending.worker_id = target;
+    Worker& stream = *workers_[target];
+    if (!SendLocked(stream, std::move(message), &sequence)) continue;
+    pending.stream = &stream;
     pending.sequence = sequence;
     pending.sent_at = now;
     pending.acknowledged = false;

@@ -32,8 +32,8 @@ struct HubCallbacks {
   std::function<void(const pb::JobObservation&)> on_job{};
   // A converger refused a request (e.g. another Job of the bundle runs).
   std::function<void(const pb::ConvergeRequest&, const std::string& message)> on_rejected{};
-  // A poller took or lost a repository (the controller re-sends nothing; for logs/metrics).
-  std::function<void()> on_workers_changed{};
+  // A worker's stream was welcomed (connected) or ended.
+  std::function<void(pb::WorkerKind kind, bool connected)> on_workers_changed{};
 };
 
 class HubServiceImpl final : public pb::HubService::Service {
@@ -65,6 +65,8 @@ class HubServiceImpl final : public pb::HubService::Service {
   void SubmitConverge(const pb::ConvergeRequest& request);
   // The Job was observed (or the bundle went away): stop resending it.
   void ForgetConverge(const std::string& job_name);
+  // The bundle is being deleted: no request of it may reach a converger any more.
+  void ForgetConvergesOfBundle(const std::string& bundle_uid);
 
   int ConnectedWorkers(pb::WorkerKind kind) const;
   // Which poller owns a repository key now ("" when none), for tests and introspection.
@@ -74,8 +76,10 @@ class HubServiceImpl final : public pb::HubService::Service {
   struct Worker;
   struct PendingConverge {
     pb::ConvergeRequest request;
-    std::string worker_id;   // "" while unsent
-    uint64_t sequence = 0;   // on that worker's stream
+    // The stream it was sent on (null while unsent). A stream, not a worker id: a
+    // worker that reconnects has a new stream with new sequence numbers.
+    const Worker* stream = nullptr;
+    uint64_t sequence = 0;   // on that stream
     absl::Time sent_at = absl::InfinitePast();
     bool acknowledged = false;
   };
@@ -85,7 +89,9 @@ class HubServiceImpl final : public pb::HubService::Service {
   void DispatchConvergesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SendLocked(Worker& worker, pb::ConnectResponse message, uint64_t* sequence = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleMessage(const std::string& worker_id, const pb::ConnectRequest& message);
+  void HandleMessage(const Worker& worker, const pb::ConnectRequest& message);
+  // The live stream of a worker id, or null.
+  Worker* LiveWorkerLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunTicker();
 
   const Options options_;

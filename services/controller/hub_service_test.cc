@@ -169,6 +169,37 @@ TEST_F(HubServiceTest, UnacknowledgedConvergeIsResentToAnotherConvergerWhenItsSt
   EXPECT_TRUE(third.Received(pb::ConnectResponse::kConverge).empty());
 }
 
+TEST_F(HubServiceTest, NewStreamThatOvertakesItsOldOneGetsEveryAssignmentAgain) {
+  // A poller whose connection broke reconnects with the same worker id before the
+  // hub noticed the old stream end. The new stream starts with no assignments (a
+  // worker drops its work on a new stream), so the hub must send them all again.
+  auto old_stream = std::make_unique<FakeWorker>(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
+  hub_->SetRepositories(Repositories(5));
+  ASSERT_TRUE(old_stream->WaitFor(pb::ConnectResponse::kTrack, 5));
+  FakeWorker new_stream(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  ASSERT_TRUE(new_stream.WaitFor(pb::ConnectResponse::kTrack, 5))
+      << "the overtaking stream got " << new_stream.Received(pb::ConnectResponse::kTrack).size()
+      << " of 5 assignments";
+  old_stream->Close();  // the old stream's end must not take the work away again
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(hub_->ConnectedWorkers(pb::WORKER_KIND_POLLER), 1);
+  for (const auto& [key, track] : Repositories(5)) EXPECT_EQ(hub_->OwnerOf(key), "poller-a");
+  EXPECT_TRUE(new_stream.Received(pb::ConnectResponse::kUntrack).empty());
+}
+
+TEST_F(HubServiceTest, ForgettingABundleDropsItsPendingConverges) {
+  pb::ConvergeRequest request;
+  request.set_job_name("web-a-0123456789");
+  request.mutable_bundle()->set_uid("uid-1");
+  hub_->SubmitConverge(request);  // no converger yet: pending
+  hub_->ForgetConvergesOfBundle("uid-1");
+  FakeWorker converger(address(), "converger-1", pb::WORKER_KIND_CONVERGER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(converger.Received(pb::ConnectResponse::kConverge).empty());
+}
+
 TEST_F(HubServiceTest, StandbyRefusesStreamsAndFirstMessageMustBeHello) {
   hub_->SetServing(false);
   FakeWorker refused(address(), "poller-x", pb::WORKER_KIND_POLLER);

@@ -34,6 +34,17 @@ ABSL_FLAG(absl::Duration, failure_backoff_base, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, failure_backoff_max, absl::Minutes(10), "cap of the retry delay");
 ABSL_FLAG(absl::Duration, recheck_interval, absl::Seconds(15),
           "how often a bundle stalled on a missing object is looked at again");
+ABSL_FLAG(std::string, operator_namespace, "",
+          "bundles in this namespace may deploy into any namespace (default: the in-cluster namespace, else "
+          "werf-operator-system)");
+ABSL_FLAG(bool, no_cross_namespace_refs, false,
+          "ignore werf.io/accept-bundles-from grants: only the operator namespace's bundles cross namespaces");
+ABSL_FLAG(std::string, allowed_images, "",
+          "comma-separated images spec.converge.image may name (exact, or a prefix ending in *); empty: none, "
+          "only the converger's werf image");
+ABSL_FLAG(absl::Duration, min_poll_interval, absl::Minutes(1), "smallest spec.registry.pollInterval accepted");
+ABSL_FLAG(absl::Duration, min_drift_interval, absl::Minutes(1),
+          "smallest spec.converge.driftDetection.interval accepted");
 ABSL_FLAG(absl::Duration, hub_heartbeat_interval, absl::Seconds(5),
           "heartbeat interval on worker streams; three silent intervals close a stream");
 
@@ -61,21 +72,38 @@ int main(int argc, char** argv) {
                            {{"error", config.status().ToString()}});
     return 1;
   }
+  // Where the operator runs: its Lease and its administrators' bundles live there.
+  const std::string own_namespace =
+      config->origin.rfind("in-cluster", 0) == 0 ? config->default_namespace : "werf-operator-system";
   std::string lease_namespace = absl::GetFlag(FLAGS_leader_election_namespace);
-  if (lease_namespace.empty()) {
-    lease_namespace = config->origin.rfind("in-cluster", 0) == 0 ? config->default_namespace
-                                                                  : "werf-operator-system";
+  if (lease_namespace.empty()) lease_namespace = own_namespace;
+  std::string operator_namespace = absl::GetFlag(FLAGS_operator_namespace);
+  if (operator_namespace.empty()) operator_namespace = own_namespace;
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest = werf::kube::RestClient::Create(*config);
+  if (!rest.ok()) {
+    werf::common::LogError("cannot create the Kubernetes client", {{"error", rest.status().ToString()}});
+    return 1;
   }
-  std::shared_ptr<werf::kube::RestClient> client = *werf::kube::RestClient::Create(*config);
+  std::shared_ptr<werf::kube::RestClient> client = *std::move(rest);
 
-  werf::controller::Controller controller(
+  absl::StatusOr<std::unique_ptr<werf::controller::Controller>> created = werf::controller::Controller::Create(
       client, werf::controller::ControllerOptions{
                   .watch_namespace = absl::GetFlag(FLAGS_watch_namespace),
                   .workers = absl::GetFlag(FLAGS_workers),
-                  .failure_backoff_base = absl::GetFlag(FLAGS_failure_backoff_base),
-                  .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max),
-                  .recheck_interval = absl::GetFlag(FLAGS_recheck_interval),
+                  .decide = {.failure_backoff_base = absl::GetFlag(FLAGS_failure_backoff_base),
+                             .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max),
+                             .recheck_interval = absl::GetFlag(FLAGS_recheck_interval),
+                             .tenancy = {.operator_namespace = operator_namespace,
+                                         .no_cross_namespace_refs = absl::GetFlag(FLAGS_no_cross_namespace_refs),
+                                         .allowed_images = werf::api::SplitList(absl::GetFlag(FLAGS_allowed_images))},
+                             .min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval),
+                             .min_drift_interval = absl::GetFlag(FLAGS_min_drift_interval)},
                   .identity = identity});
+  if (!created.ok()) {
+    werf::common::LogError("invalid controller options", {{"error", created.status().ToString()}});
+    return 1;
+  }
+  werf::controller::Controller& controller = **created;
   werf::controller::HubServiceImpl hub(
       {.controller_id = identity, .heartbeat_interval = absl::GetFlag(FLAGS_hub_heartbeat_interval)},
       controller.MakeHubCallbacks());
@@ -84,8 +112,9 @@ int main(int argc, char** argv) {
   std::atomic<bool> leading{false};
   std::atomic<bool> shutting_down{false};
   const auto start_leading = [&] {
-    controller.Start();
-    hub.SetServing(true);
+    // Workers are welcomed once the caches have synced: a Job result that arrived
+    // before its bundle was listed would be dropped.
+    controller.Start([&hub] { hub.SetServing(true); });
     leading.store(true);
   };
   std::unique_ptr<werf::kube::LeaderElector> elector;

@@ -40,6 +40,11 @@ ControllerMetricSet& ControllerMetrics() {
             .Name("werf_operator_controller_converges_requested_total")
             .Help("Converge requests sent to the hub, by kind (apply, drift-check).")
             .Register(registry),
+        prometheus::BuildCounter()
+            .Name("werf_operator_controller_drift_corrections_total")
+            .Help("Re-applies after a drift check found the cluster changed, that succeeded.")
+            .Register(registry)
+            .Add({}),
     };
   }();
   return *metrics;

@@ -19,6 +19,7 @@ struct ControllerMetricSet {
   prometheus::Family<prometheus::Gauge>& workers;
   prometheus::Gauge& repositories_tracked;
   prometheus::Family<prometheus::Counter>& converges;
+  prometheus::Counter& drift_corrections;
 
   void ReconcileResult(const std::string& result) { reconciles.Add({{"result", result}}).Increment(); }
   prometheus::Gauge& Bundles(const std::string& phase) { return bundles.Add({{"phase", phase}}); }

@@ -1,20 +1,30 @@
 #include "services/controller/registry_state.h"
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 namespace werf::controller {
 
 namespace pb = ::werf::operator_::v1;
 
 bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
   absl::MutexLock lock(&mu_);
-  RepositoryState& state = states_[observation.key()];
+  RegistryFacts& state = states_[observation.key()];
+  const auto recovered = [&state] {
+    const bool changed = state.failure.has_value();
+    state.failure.reset();
+    state.consecutive_failures = 0;
+    return changed;
+  };
   switch (observation.change_case()) {
     case pb::RepositoryObservation::kTagsChanged: {
       std::vector<std::string> tags(observation.tags_changed().tags().begin(),
                                     observation.tags_changed().tags().end());
-      const bool changed = !state.tags_known || tags != state.tags;
-      state.tags = std::move(tags);
+      bool changed = !state.tags_known || state.tags == nullptr || tags != *state.tags;
+      state.tags = std::make_shared<const std::vector<std::string>>(std::move(tags));
       state.tags_known = true;
-      state.failure.reset();  // a successful poll
+      changed |= recovered();  // a successful poll
       return changed;
     }
     case pb::RepositoryObservation::kDigestChanged: {
@@ -23,29 +33,38 @@ bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
       digest = observation.digest_changed().digest();
       return changed;
     }
-    case pb::RepositoryObservation::kPollFailed:
+    case pb::RepositoryObservation::kPollFailed: {
+      // A poller counts its own failures; one that just took the repository over
+      // starts at 1. The controller's count goes on across such a move: a report
+      // that does not continue the count is one more failure.
+      const int reported = static_cast<int>(observation.poll_failed().consecutive_failures());
+      state.consecutive_failures =
+          reported > state.consecutive_failures ? reported : state.consecutive_failures + 1;
       state.failure = observation.poll_failed();
       return true;
-    case pb::RepositoryObservation::kPollRecovered: {
-      const bool changed = state.failure.has_value();
-      state.failure.reset();
-      return changed;
     }
+    case pb::RepositoryObservation::kPollRecovered:
+      return recovered();
     case pb::RepositoryObservation::CHANGE_NOT_SET:
       return false;
   }
   return false;
 }
 
-RepositoryState RegistryStates::Get(const std::string& key) const {
+RegistryFacts RegistryStates::Get(const std::string& key) const {
   absl::MutexLock lock(&mu_);
   auto it = states_.find(key);
-  return it == states_.end() ? RepositoryState{} : it->second;
+  return it == states_.end() ? RegistryFacts{} : it->second;
 }
 
 void RegistryStates::Forget(const std::string& key) {
   absl::MutexLock lock(&mu_);
   states_.erase(key);
+}
+
+size_t RegistryStates::size() const {
+  absl::MutexLock lock(&mu_);
+  return states_.size();
 }
 
 }  // namespace werf::controller

@@ -4,33 +4,27 @@
 #define WERF_OPERATOR_SERVICES_CONTROLLER_REGISTRY_STATE_H_
 
 #include <map>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "services/controller/decide.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::controller {
-
-struct RepositoryState {
-  bool tags_known = false;
-  std::vector<std::string> tags;
-  std::map<std::string, std::string> digests;  // watched tag -> digest
-  std::optional<::werf::operator_::v1::PollFailed> failure;  // set while polls fail
-};
 
 class RegistryStates {
  public:
   // Applies an observation; returns true when anything changed.
   bool Apply(const ::werf::operator_::v1::RepositoryObservation& observation);
-  RepositoryState Get(const std::string& key) const;
+  RegistryFacts Get(const std::string& key) const;
+  // No bundle wants the repository any more.
   void Forget(const std::string& key);
+  size_t size() const;
 
  private:
   mutable absl::Mutex mu_;
-  std::map<std::string, RepositoryState> states_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, RegistryFacts> states_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace werf::controller

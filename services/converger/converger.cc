@@ -10,7 +10,9 @@
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/hub/job_labels.h"
+#include "libs/kube/api_error.h"
 #include "libs/kube/object_store.h"
+#include "libs/kube/resource.h"
 
 namespace werf::converger {
 namespace {
@@ -25,6 +27,27 @@ Converger::Decision Refuse(const pb::ConvergeRequest& request, std::string job_n
   decision.ack.set_message(std::move(message));
   decision.job_name = std::move(job_name);
   return decision;
+}
+
+// OK when the WerfBundle of `bundle` exists with that uid and is not being deleted.
+absl::Status BundleStillExists(kube::RestClient& client, const pb::BundleRef& bundle) {
+  absl::StatusOr<nlohmann::json> object =
+      client.Get(kube::resources::kWerfBundles, bundle.namespace_(), bundle.name());
+  const std::string name = absl::StrCat("WerfBundle ", bundle.namespace_(), "/", bundle.name());
+  if (!object.ok()) {
+    if (kube::IsApiNotFound(object.status())) return absl::NotFoundError(absl::StrCat(name, " no longer exists"));
+    return absl::UnavailableError(absl::StrCat("cannot check that ", name, " still exists: ",
+                                               object.status().message()));
+  }
+  const nlohmann::json& metadata = (*object)["metadata"];
+  if (!bundle.uid().empty() && metadata.value("uid", "") != bundle.uid()) {
+    return absl::NotFoundError(absl::StrCat(name, " was deleted and created again (uid ",
+                                            metadata.value("uid", ""), ", not ", bundle.uid(), ")"));
+  }
+  if (metadata.contains("deletionTimestamp")) {
+    return absl::FailedPreconditionError(absl::StrCat(name, " is being deleted"));
+  }
+  return absl::OkStatus();
 }
 
 pb::ConnectRequest JobMessage(const pb::JobObservation& observation) {
@@ -56,7 +79,7 @@ absl::StatusOr<std::unique_ptr<Converger>> Converger::Create(std::shared_ptr<kub
 }
 
 Converger::Converger(std::shared_ptr<kube::RestClient> client, ConvergerOptions options)
-    : options_(std::move(options)), launcher_(std::move(client), options_.builder) {}
+    : options_(std::move(options)), client_(client), launcher_(std::move(client), options_.builder) {}
 
 Converger::~Converger() { Stop(); }
 
@@ -157,6 +180,13 @@ Converger::Decision Converger::HandleConverge(const pb::ConvergeRequest& request
     if (const int running = monitor_->UnfinishedJobs(); running >= static_cast<int>(capacity)) {
       return Refuse(request, job_name, absl::StrCat("converger ", hub_->worker_id(), " is at capacity (", running, " of ",
                                           capacity, " Jobs running)"));
+    }
+  }
+  if (!already_running) {
+    // The controller forgets a deleted bundle's requests, but one may already be on
+    // its way: a Job created now would outlive the bundle's finalizer, orphaned.
+    if (absl::Status wanted = BundleStillExists(*client_, request.bundle()); !wanted.ok()) {
+      return Refuse(request, job_name, std::string(wanted.message()));
     }
   }
   absl::StatusOr<LaunchResult> launched = launcher_.Launch(request, job_name);

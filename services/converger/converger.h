@@ -74,6 +74,7 @@ class Converger {
   void RunStarter();
 
   const ConvergerOptions options_;
+  const std::shared_ptr<kube::RestClient> client_;
   JobLauncher launcher_;
   std::unique_ptr<JobMonitor> monitor_;
   std::unique_ptr<hub::HubWorker> hub_;

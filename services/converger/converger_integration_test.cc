@@ -379,6 +379,36 @@ TEST_F(ConvergerTest, DriftChecksMapExitCodesToResults) {
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/job-kind"], "drift-check");
 }
 
+TEST_F(ConvergerTest, RequestsForBundlesThatAreGoneOrGoingAreRefused) {
+  const std::string ns = Namespace("cv-gone");
+  // Deleted (or never there): a request still on its way must not create a Job.
+  pb::ConvergeRequest gone = ApplyRequest(ns, "gone", ns, "1.0.0");
+  ASSERT_OK(testbed::Kubectl({"-n", ns, "delete", "werfbundle", "gone"}).status());
+  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, gone));
+  EXPECT_FALSE(refused.accepted());
+  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("WerfBundle ", ns, "/gone no longer exists")));
+  EXPECT_FALSE(GetObject("job", ns, JobNameOf(gone)).ok());
+
+  // Re-created under the same name: the old request's uid is not the bundle's.
+  pb::ConvergeRequest stale = ApplyRequest(ns, "again", ns, "1.0.0");
+  stale.mutable_bundle()->set_uid("uid-of-a-predecessor");
+  ASSERT_OK_AND_ASSIGN(refused_stale, Converge(*hub_, stale));
+  EXPECT_FALSE(refused_stale.accepted());
+  EXPECT_THAT(refused_stale.message(), HasSubstr("was deleted and created again"));
+
+  // Being deleted (a finalizer holds it): refused too.
+  pb::ConvergeRequest going = ApplyRequest(ns, "going", ns, "1.0.0");
+  ASSERT_OK(testbed::Kubectl({"-n", ns, "patch", "werfbundle", "going", "--type=merge", "-p",
+                              R"({"metadata":{"finalizers":["test.werf.io/hold"]}})"}).status());
+  ASSERT_OK(testbed::Kubectl({"-n", ns, "delete", "werfbundle", "going", "--wait=false"}).status());
+  ASSERT_OK_AND_ASSIGN(refused_going, Converge(*hub_, going));
+  EXPECT_FALSE(refused_going.accepted());
+  EXPECT_THAT(refused_going.message(), HasSubstr("is being deleted"));
+  EXPECT_FALSE(GetObject("job", ns, JobNameOf(going)).ok());
+  ASSERT_OK(testbed::Kubectl({"-n", ns, "patch", "werfbundle", "going", "--type=merge", "-p",
+                              R"({"metadata":{"finalizers":null}})"}).status());
+}
+
 TEST_F(ConvergerTest, ABundleWithARunningJobGetsNoSecondOne) {
   const std::string ns = Namespace("cv-dedup");
   // 2000 CPUs fit no kwok node (1000 each): the pod stays Pending, the Job stays running.

@@ -58,7 +58,9 @@ pb::ConvergeRequest ApplyRequest(absl::string_view bundle_namespace, absl::strin
   pb::ConvergeRequest request;
   request.mutable_bundle()->set_namespace_(std::string(bundle_namespace));
   request.mutable_bundle()->set_name(std::string(bundle_name));
-  request.mutable_bundle()->set_uid(testbed::UniqueName("uid"));
+  // The converger starts Jobs only for bundles that exist, so the request names a real one.
+  absl::StatusOr<std::string> uid = CreateBundle(bundle_namespace, bundle_name);
+  request.mutable_bundle()->set_uid(uid.ok() ? *uid : testbed::UniqueName("uid"));
   request.set_kind(pb::JOB_KIND_APPLY);
   request.set_repository("registry.example.com/team/" + std::string(bundle_name));
   request.set_tag(std::string(tag));

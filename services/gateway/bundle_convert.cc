@@ -9,148 +9,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
-#include "libs/common/duration.h"
+#include "libs/api/bundle_status.h"
+#include "libs/api/json_fields.h"
 
 namespace werf::gateway {
 namespace {
 
 using ::google::protobuf::util::TimeUtil;
-using Json = nlohmann::json;
+using api::FieldReader;
 
-// A value for a message: JSON, at most 80 characters, never throwing on bad UTF-8.
-std::string Shown(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > 80) text = absl::StrCat(text.substr(0, 77), "...");
-  return text;
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(time));
 }
-
-// Reads fields of one JSON object by name, never throwing: a field of the wrong type
-// is recorded as a problem (with its path) and read as absent.
-class FieldReader {
- public:
-  FieldReader(const Json* object, std::string path, std::vector<std::string>* problems)
-      : object_(object != nullptr && object->is_object() ? object : nullptr),
-        path_(std::move(path)),
-        problems_(problems) {}
-
-  bool present() const { return object_ != nullptr; }
-
-  FieldReader Object(absl::string_view key) const {
-    const Json* value = Find(key, Json::value_t::object, "an object");
-    return FieldReader(value, Path(key), problems_);
-  }
-
-  const Json* Array(absl::string_view key) const {
-    return Find(key, Json::value_t::array, "an array");
-  }
-
-  std::string String(absl::string_view key) const {
-    const Json* value = Find(key, Json::value_t::string, "a string");
-    return value != nullptr ? value->get<std::string>() : std::string();
-  }
-
-  bool Bool(absl::string_view key) const {
-    const Json* value = Find(key, Json::value_t::boolean, "a boolean");
-    return value != nullptr && value->get<bool>();
-  }
-
-  int64_t Int(absl::string_view key) const {
-    const Json* value = Lookup(key);
-    if (value == nullptr) return 0;
-    if (value->is_number_integer()) return value->get<int64_t>();
-    Problem(key, absl::StrCat(Shown(*value), " is not an integer"));
-    return 0;
-  }
-
-  uint32_t Count(absl::string_view key) const {
-    const int64_t value = Int(key);
-    if (value >= 0 && value <= std::numeric_limits<uint32_t>::max()) return static_cast<uint32_t>(value);
-    Problem(key, absl::StrCat(value, " is not a count"));
-    return 0;
-  }
-
-  std::optional<google::protobuf::Timestamp> Timestamp(absl::string_view key) const {
-    const std::string text = String(key);
-    if (text.empty()) return std::nullopt;
-    google::protobuf::Timestamp timestamp;
-    if (!TimeUtil::FromString(text, &timestamp)) {
-      Problem(key, absl::StrCat("\"", text, "\" is not an RFC 3339 time"));
-      return std::nullopt;
-    }
-    return timestamp;
-  }
-
-  // A Go duration ("15m", "1h30m"), as the CRD's duration fields hold.
-  std::optional<google::protobuf::Duration> Duration(absl::string_view key) const {
-    const std::string text = String(key);
-    if (text.empty()) return std::nullopt;
-    absl::StatusOr<absl::Duration> parsed = common::ParseGoDuration(text);
-    if (!parsed.ok()) {
-      Problem(key, parsed.status().message());
-      return std::nullopt;
-    }
-    return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(*parsed));
-  }
-
-  // Calls `visit` with a reader for each element of the array `key`; an element that
-  // is not an object is a problem and skipped.
-  void ForEachObject(absl::string_view key,
-                     absl::FunctionRef<void(const FieldReader&)> visit) const {
-    const Json* array = Array(key);
-    if (array == nullptr) return;
-    for (size_t i = 0; i < array->size(); ++i) {
-      const std::string element = absl::StrCat(key, "[", i, "]");
-      if (!(*array)[i].is_object()) {
-        Problem(element, absl::StrCat(Shown((*array)[i]), " is not an object"));
-        continue;
-      }
-      visit(FieldReader(&(*array)[i], Path(element), problems_));
-    }
-  }
-
-  // Calls `visit` for each member of the object `key` whose value is a string; other
-  // members are problems.
-  void ForEachString(absl::string_view key,
-                     absl::FunctionRef<void(const std::string&, const std::string&)> visit) const {
-    const Json* members = Find(key, Json::value_t::object, "an object");
-    if (members == nullptr) return;
-    for (const auto& [name, value] : members->items()) {
-      if (value.is_string()) {
-        visit(name, value.get<std::string>());
-      } else {
-        problems_->push_back(absl::StrCat(Path(key), ".", name, ": ", Shown(value), " is not a string"));
-      }
-    }
-  }
-
-  void Problem(absl::string_view key, absl::string_view what) const {
-    problems_->push_back(absl::StrCat(Path(key), ": ", what));
-  }
-
-  std::string Path(absl::string_view key) const {
-    return path_.empty() ? std::string(key) : absl::StrCat(path_, ".", key);
-  }
-
- private:
-  const Json* Lookup(absl::string_view key) const {
-    if (object_ == nullptr) return nullptr;
-    const auto it = object_->find(std::string(key));
-    if (it == object_->end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  const Json* Find(absl::string_view key, Json::value_t type, absl::string_view expected) const {
-    const Json* value = Lookup(key);
-    if (value == nullptr) return nullptr;
-    if (value->type() == type) return value;
-    Problem(key, absl::StrCat(Shown(*value), " is not ", expected));
-    return nullptr;
-  }
-
-  const Json* object_;
-  std::string path_;
-  std::vector<std::string>* problems_;
-};
 
 void ConvertSpec(const FieldReader& spec, pb::Bundle& bundle) {
   pb::BundleSpecSummary& out = *bundle.mutable_spec();
@@ -158,7 +28,9 @@ void ConvertSpec(const FieldReader& spec, pb::Bundle& bundle) {
   out.set_repository(registry.String("url"));
   out.set_version_constraint(registry.String("versionConstraint"));
   out.set_tag_filter(registry.String("tagFilter"));
-  if (auto interval = registry.Duration("pollInterval")) *out.mutable_poll_interval() = *interval;
+  if (auto interval = registry.Duration("pollInterval")) {
+    *out.mutable_poll_interval() = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(*interval));
+  }
 
   const FieldReader converge = spec.Object("converge");
   out.set_target_namespace(converge.String("targetNamespace"));
@@ -169,49 +41,60 @@ void ConvertSpec(const FieldReader& spec, pb::Bundle& bundle) {
   out.set_suspend(spec.Bool("suspend"));
 }
 
-void ConvertCondition(const FieldReader& in, pb::Condition& out) {
-  out.set_type(in.String("type"));
-  out.set_status(in.String("status"));
-  out.set_reason(in.String("reason"));
-  out.set_message(in.String("message"));
-  if (auto time = in.Timestamp("lastTransitionTime")) *out.mutable_last_transition_time() = *time;
-  out.set_observed_generation(in.Int("observedGeneration"));
+pb::BundlePhase ToProto(api::Phase phase) {
+  switch (phase) {
+    case api::Phase::kSyncing: return pb::BUNDLE_PHASE_SYNCING;
+    case api::Phase::kSynced: return pb::BUNDLE_PHASE_SYNCED;
+    case api::Phase::kFailed: return pb::BUNDLE_PHASE_FAILED;
+    case api::Phase::kUnknown: break;
+  }
+  return pb::BUNDLE_PHASE_UNSPECIFIED;
 }
 
-void ConvertHistoryEntry(const FieldReader& in, pb::HistoryEntry& out) {
-  out.set_tag(in.String("tag"));
-  out.set_digest(in.String("digest"));
-  out.set_job_name(in.String("jobName"));
-  if (auto time = in.Timestamp("startedAt")) *out.mutable_started_at() = *time;
-  if (auto time = in.Timestamp("finishedAt")) *out.mutable_finished_at() = *time;
-  const std::string result = in.String("result");
-  out.set_result(ConvergeResultFromStatus(result));
-  if (!result.empty() && out.result() == pb::CONVERGE_RESULT_UNSPECIFIED) {
-    in.Problem("result", absl::StrCat("\"", result, "\" is not Succeeded, Failed or Vanished"));
+pb::ConvergeResult ToProto(api::JobResult result) {
+  switch (result) {
+    case api::JobResult::kSucceeded: return pb::CONVERGE_RESULT_SUCCEEDED;
+    case api::JobResult::kFailed: return pb::CONVERGE_RESULT_FAILED;
+    case api::JobResult::kVanished: return pb::CONVERGE_RESULT_VANISHED;
+    case api::JobResult::kUnknown: break;
   }
-  out.set_message(in.String("message"));
+  return pb::CONVERGE_RESULT_UNSPECIFIED;
 }
 
-void ConvertStatus(const FieldReader& status, pb::Bundle& bundle) {
-  const std::string phase = status.String("phase");
-  bundle.set_phase(PhaseFromStatus(phase));
-  if (!phase.empty() && bundle.phase() == pb::BUNDLE_PHASE_UNSPECIFIED) {
-    status.Problem("phase", absl::StrCat("\"", phase, "\" is not Syncing, Synced or Failed"));
-  }
-  bundle.set_observed_generation(status.Int("observedGeneration"));
-  bundle.set_latest_tag(status.String("latestTag"));
-  bundle.set_last_applied_tag(status.String("lastAppliedTag"));
-  bundle.set_last_applied_digest(status.String("lastAppliedDigest"));
-  if (auto time = status.Timestamp("lastSyncTime")) *bundle.mutable_last_sync_time() = *time;
-  bundle.set_last_error_message(status.String("lastErrorMessage"));
-  bundle.set_consecutive_failures(status.Count("consecutiveFailures"));
-
-  if (const FieldReader job = status.Object("activeJob"); job.present()) {
+void ConvertStatus(const api::BundleStatus& status, pb::Bundle& bundle) {
+  bundle.set_phase(ToProto(status.phase));
+  bundle.set_observed_generation(status.observed_generation);
+  bundle.set_latest_tag(status.latest_tag);
+  bundle.set_last_applied_tag(status.last_applied_tag);
+  bundle.set_last_applied_digest(status.last_applied_digest);
+  if (status.last_sync_time.has_value()) *bundle.mutable_last_sync_time() = ToProto(*status.last_sync_time);
+  bundle.set_last_error_message(status.last_error_message);
+  bundle.set_consecutive_failures(static_cast<uint32_t>(status.consecutive_failures));
+  if (status.active_job.has_value()) {
     pb::ActiveJob& out = *bundle.mutable_active_job();
-    out.set_name(job.String("name"));
-    out.set_namespace_(job.String("namespace"));
-    out.set_tag(job.String("tag"));
-    if (auto time = job.Timestamp("startedAt")) *out.mutable_started_at() = *time;
+    out.set_name(status.active_job->name);
+    out.set_namespace_(status.active_job->ns);
+    out.set_tag(status.active_job->tag);
+    *out.mutable_started_at() = ToProto(status.active_job->started_at);
+  }
+  for (const api::Condition& in : status.conditions) {
+    pb::Condition& out = *bundle.add_conditions();
+    out.set_type(in.type);
+    out.set_status(in.status);
+    out.set_reason(in.reason);
+    out.set_message(in.message);
+    *out.mutable_last_transition_time() = ToProto(in.last_transition_time);
+    out.set_observed_generation(in.observed_generation);
+  }
+  for (const api::HistoryEntry& in : status.history) {
+    pb::HistoryEntry& out = *bundle.add_history();
+    out.set_tag(in.tag);
+    out.set_digest(in.digest);
+    out.set_job_name(in.job_name);
+    if (in.started_at.has_value()) *out.mutable_started_at() = ToProto(*in.started_at);
+    if (in.finished_at.has_value()) *out.mutable_finished_at() = ToProto(*in.finished_at);
+    out.set_result(ToProto(in.result));
+    out.set_message(in.message);
   }
 }
 
@@ -250,20 +133,19 @@ absl::StatusOr<ConvertedBundle> BundleFromObject(const nlohmann::json& object) {
   bundle.set_uid(metadata.String("uid"));
   bundle.set_generation(metadata.Int("generation"));
   bundle.set_resource_version(metadata.String("resourceVersion"));
-  if (auto time = metadata.Timestamp("creationTimestamp")) *bundle.mutable_creation_time() = *time;
+  if (auto time = metadata.Time("creationTimestamp")) *bundle.mutable_creation_time() = ToProto(*time);
   metadata.ForEachString("labels", [&bundle](const std::string& key, const std::string& value) {
     (*bundle.mutable_labels())[key] = value;
   });
 
   ConvertSpec(root.Object("spec"), bundle);
-  const FieldReader status = root.Object("status");
-  ConvertStatus(status, bundle);
-  status.ForEachObject("conditions", [&bundle](const FieldReader& condition) {
-    ConvertCondition(condition, *bundle.add_conditions());
-  });
-  status.ForEachObject("history", [&bundle](const FieldReader& entry) {
-    ConvertHistoryEntry(entry, *bundle.add_history());
-  });
+  if (const auto status = object.find("status"); status != object.end() && !status->is_null()) {
+    if (status->is_object()) {
+      ConvertStatus(api::BundleStatusFromJson(*status, &problems), bundle);
+    } else {
+      problems.push_back("status: is not an object");
+    }
+  }
   return converted;
 }
 

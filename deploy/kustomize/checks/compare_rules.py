@@ -26,11 +26,12 @@ EXPECTED = {
         (WERF, ["werfbundles/status"], ["get", "update", "patch"]),
         (WERF, ["werfbundles/finalizers"], ["update"]),
         (BATCH, ["jobs"], ["get", "list", "delete"]),
-        (CORE, ["serviceaccounts", "namespaces", "configmaps", "secrets"], ["get"]),
+        (CORE, ["serviceaccounts", "namespaces", "configmaps", "secrets"], ["get", "list", "watch"]),
         (CORE, ["events"], ["create", "patch"])),
     "poller": rights((CORE, ["secrets"], ["get"])),
     "converger": rights(
         (BATCH, ["jobs"], ["create", "get", "list", "watch", "delete"]),
+        (WERF, ["werfbundles"], ["get"]),
         (CORE, ["pods"], ["get", "list", "watch"]),
         (CORE, ["pods/log"], ["get"]),
         (CORE, ["secrets"], ["get", "create", "update", "patch", "delete"]),

@@ -44,8 +44,34 @@ class EndToEndTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Bundles go while their controller still runs (it removes their Jobs and its
+    // finalizer); whatever is left loses the finalizer, so no namespace stays
+    // Terminating after the test.
+    if (system_ != nullptr && system_->Leader() != nullptr) {
+      (void)Kubectl({"-n", ns_, "delete", "werfbundles", "--all", "--timeout=30s"});
+    }
     system_.reset();
+    if (absl::StatusOr<std::string> left = Kubectl({"-n", ns_, "get", "werfbundles", "-o", "name"}); left.ok()) {
+      for (absl::string_view name : absl::StrSplit(*left, '\n', absl::SkipEmpty())) {
+        (void)Kubectl({"-n", ns_, "patch", std::string(name), "--type=merge", "-p",
+                       R"({"metadata":{"finalizers":null}})"});
+      }
+    }
     (void)Kubectl({"delete", "namespace", ns_, "--wait=false"});
+  }
+
+  // How often the bundle's resourceVersion changes within `window` (polled every 200 ms).
+  int ResourceVersionChanges(const std::string& name, absl::Duration window) {
+    int changes = 0;
+    absl::StatusOr<std::string> last = Field(name, "{.metadata.resourceVersion}");
+    for (const absl::Time end = absl::Now() + window; absl::Now() < end;) {
+      absl::SleepFor(absl::Milliseconds(200));
+      absl::StatusOr<std::string> now = Field(name, "{.metadata.resourceVersion}");
+      if (!now.ok()) continue;
+      if (last.ok() && *now != *last) ++changes;
+      last = now;
+    }
+    return changes;
   }
 
   static std::string ReadCrd() {
@@ -242,6 +268,9 @@ TEST_F(EndToEndTest, DeletingABundleRemovesItsJobsInEveryNamespace) {
   const std::string target = Unique("e2e-target");
   ASSERT_OK(Kubectl({"create", "namespace", target}).status());
   ASSERT_OK(Kubectl({"-n", target, "create", "serviceaccount", "deployer"}).status());
+  // The target accepts this namespace's bundles running as its ServiceAccount "deployer".
+  ASSERT_OK(Kubectl({"annotate", "namespace", target, absl::StrCat("werf.io/accept-bundles-from=", ns_, "/deployer")})
+                .status());
   Push({"1.0.0"});
   ApplyBundle("web", "", "", target);
   ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
@@ -327,6 +356,93 @@ TEST_F(EndToEndTest, LeaderFailoverWithinLeaseAndRetry) {
   ASSERT_OK(system_->WaitForWorkers(1, 1, absl::Seconds(60)));
   Push({"1.1.0"});
   ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(60)));
+}
+
+TEST_F(EndToEndTest, RollbackByConstraintRedeploysExactlyOnce) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0", "1.1.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  ASSERT_EQ(Jobs("web").size(), 1u);
+  // Back to 1.0.0: a Job of its own, although 1.0.0 could have been deployed before.
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "web", "--type=merge", "-p",
+                     R"({"spec":{"registry":{"versionConstraint":"<1.1.0"}}})"}).status());
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.0.0"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(Jobs("web").size(), 2u);
+  EXPECT_EQ(ResourceVersionChanges("web", absl::Seconds(6)), 0) << "status rewritten with nothing new";
+  EXPECT_EQ(Jobs("web").size(), 2u) << "exactly one redeploy";
+  // And forward again to the tag deployed first: one more Job, not the old one adopted.
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "werfbundle", "web", "--type=json", "-p",
+                     R"([{"op":"remove","path":"/spec/registry/versionConstraint"}])"}).status());
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.1.0"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(Jobs("web").size(), 3u);
+  EXPECT_EQ(*Field("web", "{.status.history[*].tag}"), "1.1.0 1.0.0 1.1.0");
+}
+
+TEST_F(EndToEndTest, ValuesChangeIsSeenAtOnceAndRevertRedeploysExactlyOnce) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "configmap", "web-values", "--from-literal=values.yaml=replicas: 1"})
+                .status());
+  ApplyBundle("web", "    pollInterval: 1h\n", "    valuesFrom:\n      - configMapRef: {name: web-values}\n");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  const std::string first_hash = *Field("web", "{.status.lastAppliedConfigHash}");
+  ASSERT_EQ(Jobs("web").size(), 1u);
+  const auto set_values = [&](const std::string& values) {
+    return Kubectl({"-n", ns_, "patch", "configmap", "web-values", "--type=merge", "-p",
+                    nlohmann::json({{"data", {{"values.yaml", values}}}}).dump()})
+        .status();
+  };
+  // The ConfigMap is watched: the change redeploys well before any resync (10 min).
+  ASSERT_OK(set_values("replicas: 2"));
+  ASSERT_OK(testbed::WaitFor("a redeploy with the new values", [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::string> hash = Field("web", "{.status.lastAppliedConfigHash}");
+    return hash.ok() && !hash->empty() && *hash != first_hash;
+  }, absl::Seconds(30)));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(Jobs("web").size(), 2u);
+  ASSERT_OK(set_values("replicas: 1"));
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedConfigHash}", first_hash, absl::Seconds(30)));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(ResourceVersionChanges("web", absl::Seconds(6)), 0) << "no loop after the revert";
+  EXPECT_EQ(Jobs("web").size(), 3u) << "the revert is one new Job";
+}
+
+TEST_F(EndToEndTest, StatusIsQuietWhileSyncedAndDuringABackoff) {
+  StartSystem({.gateway = false, .controller_flags = {"--failure_backoff_base=30s"}});
+  Push({"1.0.0"});
+  ApplyBundle("web");
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  EXPECT_EQ(ResourceVersionChanges("web", absl::Seconds(30)), 0) << "a Synced bundle is rewritten";
+  ApplyBundle("broken", "",
+              "    podLabels: {testbed.werf.io/fail: \"true\"}\n");
+  ASSERT_OK(WaitField("broken", "{.status.consecutiveFailures}", "1"));
+  ASSERT_OK(WaitField("broken", "{.status.conditions[?(@.type==\"Reconciling\")].reason}", "RetryBackoff"));
+  EXPECT_THAT(*Field("broken", "{.status.nextRetryTime}"), ::testing::Not(::testing::IsEmpty()));
+  EXPECT_LE(ResourceVersionChanges("broken", absl::Seconds(20)), 2) << "a backoff rewrites the status";
+}
+
+TEST_F(EndToEndTest, ControllerKilledWithAJobInFlightFailsOverWithoutDuplicatesOrLoss) {
+  StartSystem({.controllers = 2, .gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web", "", kHold);
+  ASSERT_OK(WaitForHeldPod(ns_));
+  ASSERT_EQ(Jobs("web").size(), 1u);
+  ServiceProcess* leader = system_->Leader();
+  ASSERT_NE(leader, nullptr);
+  leader->Kill();  // SIGKILL: no Lease release, no drain
+  ASSERT_TRUE(system_->WaitForLeader(absl::Seconds(30)).ok());
+  ASSERT_OK(system_->WaitForWorkers(1, 1, absl::Seconds(60)));
+  absl::SleepFor(absl::Seconds(3));  // the new leader has re-requested the Job in flight
+  EXPECT_EQ(Jobs("web").size(), 1u) << "the re-request adopted the running Job";
+  ASSERT_OK(ReleaseHeldPods(ns_));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(90)));
+  EXPECT_EQ(*Field("web", "{.status.history[*].result}"), "Succeeded") << "the result was merged once";
+  EXPECT_EQ(Jobs("web").size(), 1u);
+  EXPECT_EQ(ResourceVersionChanges("web", absl::Seconds(30)), 0) << "no status-write loop after failover";
 }
 
 TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) {

@@ -151,6 +151,8 @@ absl::StatusOr<ServiceProcess*> OperatorSystem::AddController() {
       // Short, same ratios as the defaults (15/10/2), so failover tests stay short.
       "--lease_duration=6s", "--renew_deadline=4s", "--retry_period=1s",
       "--failure_backoff_base=2s", "--failure_backoff_max=10s", "--recheck_interval=2s",
+      // The tests poll every 2 s; production's floor is a minute.
+      "--min_poll_interval=1s", "--min_drift_interval=1s",
       "--hub_heartbeat_interval=2s"};
   for (const std::string& flag : options_.controller_flags) flags.push_back(flag);
   absl::StatusOr<std::unique_ptr<ServiceProcess>> controller = Launch("controller", std::move(flags));

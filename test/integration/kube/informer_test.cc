@@ -235,5 +235,51 @@ TEST_F(InformerTest, ApiserverRestartKeepsTheInformerConverging) {
   EXPECT_THAT(recorder.LinesFor("after"), ElementsAre("add after v=1"));
 }
 
+TEST_F(InformerTest, TransformShapesWhatIsStoredAndDelivered) {
+  ASSERT_OK(CreateMember("listed", "1"));
+  // The default transform drops managedFields, which the API server always sets.
+  std::unique_ptr<kube::Informer> plain = NewInformer();
+  plain->Start();
+  ASSERT_TRUE(plain->WaitForSync(absl::Seconds(30)));
+  ASSERT_NE(plain->store().Get(absl::StrCat(ns(), "/listed")), nullptr);
+  EXPECT_FALSE((*plain->store().Get(absl::StrCat(ns(), "/listed")))["metadata"].contains("managedFields"));
+  plain->Stop();
+
+  // A custom transform applies to listed and watched objects, and to what handlers see.
+  kube::InformerOptions options{.resource = kConfigMaps,
+                                .ns = ns(),
+                                .label_selector = absl::StrCat(kSetLabel, "=member"),
+                                .transform = [](nlohmann::json object) {
+                                  const std::string v = object["data"].value("v", "");
+                                  return nlohmann::json{{"metadata",
+                                                         {{"name", object["metadata"]["name"]},
+                                                          {"namespace", object["metadata"]["namespace"]}}},
+                                                        {"length", v.size()}};
+                                }};
+  auto informer = std::make_unique<kube::Informer>(client_, options);
+  absl::Mutex mu;
+  std::vector<nlohmann::json> seen;
+  informer->AddHandlers({.on_add = [&](const kube::ObjectPtr& o) {
+                           absl::MutexLock lock(&mu);
+                           seen.push_back(*o);
+                         },
+                         .on_update = [&](const kube::ObjectPtr&, const kube::ObjectPtr& o) {
+                           absl::MutexLock lock(&mu);
+                           seen.push_back(*o);
+                         }});
+  informer->Start();
+  ASSERT_TRUE(informer->WaitForSync(absl::Seconds(30)));
+  ASSERT_OK(CreateMember("watched", "four"));
+  ASSERT_OK(testbed::WaitFor("the watched object", [&]() -> absl::StatusOr<bool> {
+    return informer->store().Get(absl::StrCat(ns(), "/watched")) != nullptr;
+  }, absl::Seconds(30)));
+  EXPECT_EQ(*informer->store().Get(absl::StrCat(ns(), "/listed")),
+            nlohmann::json({{"metadata", {{"name", "listed"}, {"namespace", ns()}}}, {"length", 1}}));
+  EXPECT_EQ((*informer->store().Get(absl::StrCat(ns(), "/watched")))["length"], 4);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 2u);
+  for (const nlohmann::json& object : seen) EXPECT_FALSE(object.contains("data")) << object.dump();
+}
+
 }  // namespace
 }  // namespace werf::kube_test

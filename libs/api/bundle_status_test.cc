@@ -1,0 +1,102 @@
+#include "libs/api/bundle_status.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace werf::api {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+// A status as the controller writes it, with every field set.
+Json FullStatus() {
+  return Json::parse(R"({
+    "phase": "Synced",
+    "observedGeneration": 3,
+    "latestTag": "1.2.3",
+    "latestDigest": "sha256:aa",
+    "lastAppliedTag": "1.2.3",
+    "lastAppliedDigest": "sha256:aa",
+    "lastAppliedConfigHash": "c0ffee",
+    "lastSyncTime": "2026-12-01T10:00:00Z",
+    "lastErrorMessage": "boom",
+    "consecutiveFailures": 2,
+    "nextRetryTime": "2026-12-01T10:05:00Z",
+    "lastHandledReconcileAt": "now",
+    "lastDriftCheckTime": "2026-12-01T10:01:00Z",
+    "driftCorrections": 1,
+    "driftCorrectionPending": true,
+    "jobSequence": 7,
+    "activeJob": {"name": "web-a-0123456789", "namespace": "apps", "tag": "1.2.3",
+                  "digest": "sha256:aa", "kind": "DriftCheck", "sequence": 7,
+                  "startedAt": "2026-12-01T10:02:00Z", "configHash": "c0ffee"},
+    "history": [{"tag": "1.2.3", "digest": "sha256:aa", "jobName": "web-a-1111111111",
+                 "finishedAt": "2026-12-01T10:00:00Z", "startedAt": "2026-12-01T09:59:00Z",
+                 "result": "Succeeded", "message": "deployed"}],
+    "conditions": [{"type": "Ready", "status": "True", "reason": "Synced", "message": "ok",
+                    "observedGeneration": 3, "lastTransitionTime": "2026-12-01T10:00:00Z"}]
+  })");
+}
+
+TEST(BundleStatusTest, RoundTripsEveryFieldExactly) {
+  std::vector<std::string> problems;
+  const BundleStatus status = BundleStatusFromJson(FullStatus(), &problems);
+  EXPECT_THAT(problems, ::testing::IsEmpty());
+  EXPECT_EQ(status.phase, Phase::kSynced);
+  EXPECT_EQ(status.job_sequence, 7);
+  ASSERT_TRUE(status.active_job.has_value());
+  EXPECT_EQ(status.active_job->kind, JobKind::kDriftCheck);
+  EXPECT_EQ(status.active_job->sequence, 7);
+  ASSERT_EQ(status.history.size(), 1u);
+  EXPECT_EQ(status.history[0].result, JobResult::kSucceeded);
+  EXPECT_TRUE(status.drift_correction_pending);
+  EXPECT_EQ(BundleStatusToJson(status), FullStatus());
+}
+
+TEST(BundleStatusTest, EmptyStatusRoundTripsToOnlyTheGeneration) {
+  const BundleStatus status = BundleStatusFromJson(Json::object());
+  EXPECT_EQ(status, BundleStatus{});
+  EXPECT_EQ(BundleStatusToJson(status), Json({{"observedGeneration", 0}}));
+}
+
+TEST(BundleStatusTest, MalformedFieldsAreProblemsAndReadAsAbsent) {
+  Json status = FullStatus();
+  status["phase"] = "Exploded";
+  status["lastSyncTime"] = "yesterday";
+  status["consecutiveFailures"] = "two";
+  status["history"] = Json::array({42});
+  std::vector<std::string> problems;
+  const BundleStatus parsed = BundleStatusFromJson(status, &problems);
+  EXPECT_EQ(parsed.phase, Phase::kUnknown);
+  EXPECT_FALSE(parsed.last_sync_time.has_value());
+  EXPECT_EQ(parsed.consecutive_failures, 0);
+  EXPECT_TRUE(parsed.history.empty());
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("status.phase: \"Exploded\""),
+                                    HasSubstr("status.lastSyncTime: \"yesterday\""),
+                                    HasSubstr("status.consecutiveFailures"),
+                                    HasSubstr("status.history[0]: 42 is not an object")));
+}
+
+TEST(BundleStatusTest, SetConditionMovesTransitionTimeOnlyWhenStatusChanges) {
+  BundleStatus status;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  const absl::Time t1 = absl::FromUnixSeconds(2000);
+  status.SetCondition({.type = "Ready", .status = "False", .reason = "A", .message = "a"}, t0);
+  status.SetCondition({.type = "Ready", .status = "False", .reason = "B", .message = "b"}, t1);
+  ASSERT_NE(status.FindCondition("Ready"), nullptr);
+  EXPECT_EQ(status.FindCondition("Ready")->last_transition_time, t0);
+  EXPECT_EQ(status.FindCondition("Ready")->reason, "B");
+  status.SetCondition({.type = "Ready", .status = "True", .reason = "C", .message = "c"}, t1);
+  EXPECT_EQ(status.FindCondition("Ready")->last_transition_time, t1);
+  EXPECT_EQ(status.ConditionStatus("Ready"), "True");
+  status.RemoveCondition("Ready");
+  EXPECT_EQ(status.ConditionStatus("Ready"), "");
+}
+
+}  // namespace
+}  // namespace werf::api
