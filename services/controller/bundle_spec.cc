@@ -65,7 +65,8 @@ absl::StatusOr<BundleSpec> ParseBundleSpec(const nlohmann::json& bundle) {
     ASSIGN_OR_RETURN(spec.ca_secret_name,
                      OptionalString(registry["caSecretRef"], "name", "registry.caSecretRef.name"));
   }
-  spec.insecure = registry.value("insecure", false);
+  spec.plain_http = registry.value("plainHTTP", false);
+  spec.insecure = registry.value("insecure", false) || spec.plain_http;
   ASSIGN_OR_RETURN(spec.poll_interval, OptionalDuration(registry, "pollInterval",
                                                         "registry.pollInterval", absl::Minutes(15)));
   ASSIGN_OR_RETURN(spec.constraint_text,
@@ -141,6 +142,8 @@ std::string BundleSpec::ConvergeSpecHash() const {
       repository, insecure ? "insecure" : "", secret_name, ca_secret_name, target_namespace,
       service_account, release, absl::FormatDuration(timeout), image, cpu, memory,
       absl::StrCat(log_retention_days)};
+  // Only when set, so the hash (and Job names) of every other bundle stay as they were.
+  if (plain_http) parts.push_back("plain-http");
   for (const ValuesSourceSpec& source : values_from) {
     parts.push_back(absl::StrCat(source.is_secret ? "secret/" : "configmap/", source.name, "/",
                                  source.key, source.optional ? "?" : ""));

@@ -37,6 +37,9 @@ struct BundleSpec {
   std::string secret_name;
   std::string ca_secret_name;
   bool insecure = false;
+  // registry.plainHTTP: the registry speaks HTTP only (werf needs --insecure-registry,
+  // which would turn an HTTPS registry into a failure); implies `insecure`.
+  bool plain_http = false;
   absl::Duration poll_interval = absl::Minutes(15);
   std::string constraint_text;  // as written; empty means "*"
   std::optional<common::Constraint> constraint;

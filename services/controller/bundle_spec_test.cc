@@ -80,5 +80,20 @@ TEST(BundleSpecTest, ConvergeHashFollowsConvergeSettingsOnly) {
   EXPECT_NE(ParseBundleSpec(bundle)->ConvergeSpecHash(), base);
 }
 
+TEST(BundleSpecTest, PlainHttpImpliesInsecureAndIsPartOfTheConvergeHash) {
+  nlohmann::json bundle = Bundle();
+  EXPECT_FALSE(ParseBundleSpec(bundle)->plain_http);
+  bundle["spec"]["registry"]["insecure"] = true;
+  const std::string insecure = ParseBundleSpec(bundle)->ConvergeSpecHash();
+  EXPECT_FALSE(ParseBundleSpec(bundle)->plain_http) << "insecure alone is HTTPS without verification";
+  bundle["spec"]["registry"].erase("insecure");
+  bundle["spec"]["registry"]["plainHTTP"] = true;
+  const absl::StatusOr<BundleSpec> plain = ParseBundleSpec(bundle);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->plain_http);
+  EXPECT_TRUE(plain->insecure) << "the poller's insecure mode falls back to HTTP";
+  EXPECT_NE(plain->ConvergeSpecHash(), insecure) << "werf gets different flags";
+}
+
 }  // namespace
 }  // namespace werf::controller

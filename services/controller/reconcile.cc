@@ -430,6 +430,7 @@ absl::StatusOr<Controller::Outcome> Controller::Reconcile(const std::string& key
     request.mutable_access()->mutable_ca_secret()->set_name(spec.ca_secret_name);
   }
   request.mutable_access()->set_insecure(spec.insecure);
+  request.mutable_access()->set_plain_http(spec.plain_http);
   for (const ValuesSourceSpec& source : spec.values_from) {
     pb::ValuesSource* values = request.add_values_from();
     values->set_kind(source.is_secret ? pb::VALUES_SOURCE_KIND_SECRET
