@@ -21,6 +21,7 @@
 #include "services/converger/converger.h"
 #include "services/converger/converger_test_support.h"
 #include "services/converger/job_observation.h"
+#include "services/converger/werf_cli_contract.h"
 #include "test/integration/testbed/testbed_support.h"
 #include "werf/operator/v1/converger_service.grpc.pb.h"
 
@@ -172,6 +173,9 @@ TEST_F(ConvergerTest, SuccessfulApplyIsReportedWithItsDeployReport) {
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
   EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 7 * 86400);
   EXPECT_THAT(ArgsOf(job), Contains("apply"));
+  // The Job as the API server stored it still speaks werf's CLI.
+  ASSERT_OK(CheckWerfArgs(ArgsOf(job)));
+  EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["terminationMessagePolicy"], "FallbackToLogsOnError");
 
   const pb::ListJobsResponse listed = converger_->ListJobs();
   EXPECT_TRUE(listed.connected());
@@ -376,6 +380,7 @@ TEST_F(ConvergerTest, DriftChecksMapExitCodesToResults) {
   EXPECT_EQ(args[0], "bundle");
   EXPECT_EQ(args[1], "plan");
   EXPECT_EQ(args[2], "--exit-code");
+  ASSERT_OK(CheckWerfArgs(args));
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/job-kind"], "drift-check");
 }
 

@@ -216,7 +216,7 @@ TEST(ParseDeployReport, ReadsTheEntrypointsCompactReport) {
 
 TEST(ParseDeployReport, ReadsNelmsOwnReportOfOver100Operations) {
   json completed = json::array();
-  for (int i = 0; i < 120; ++i) completed.push_back(absl::StrCat("create ConfigMap/cm-", i));
+  for (int i = 0; i < 120; ++i) completed.push_back(absl::StrCat("create resource: v1, Kind=ConfigMap, Name=cm-", i));
   const json nelm = {{"version", 3},
                      {"release", "big"},
                      {"namespace", "prod"},

@@ -23,9 +23,13 @@ ABSL_FLAG(std::string, watch_namespace, "",
           "Only run and watch werf Jobs in this namespace; empty: all namespaces");
 ABSL_FLAG(uint32_t, capacity, 0,
           "Most werf Jobs this converger runs at once (announced to the hub); 0: no limit");
+ABSL_FLAG(int64_t, job_deadline_factor, 6,
+          "An apply Job's activeDeadlineSeconds is this many times werf's -t plus "
+          "--job_deadline_margin: -t bounds each resource's tracking, and a deploy tracks stage "
+          "after stage. 0: no deadline for apply Jobs");
 ABSL_FLAG(absl::Duration, job_deadline_margin, absl::Minutes(5),
-          "Added to werf's timeout to form the Job's activeDeadlineSeconds (image pull, start-up, "
-          "werf's clean-up)");
+          "Added to the Job's deadline (image pull, start-up, werf's clean-up); a drift check's "
+          "deadline is its timeout plus this margin");
 ABSL_FLAG(int64_t, ttl_seconds_override, 0,
           "FOR TESTS ONLY: when > 0, ttlSecondsAfterFinished of every Job instead of the bundle's "
           "logRetentionDays");
@@ -38,6 +42,10 @@ int Run() {
       werf::converger::ParseJobEnv(absl::GetFlag(FLAGS_job_env));
   if (!job_env.ok()) {
     LogError("invalid flag", {{"error", job_env.status().ToString()}});
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_job_deadline_factor) < 0) {
+    LogError("invalid flag", {{"error", "--job_deadline_factor must be 0 (no deadline) or more"}});
     return 2;
   }
   absl::StatusOr<werf::kube::ClusterConfig> cluster =
@@ -57,6 +65,7 @@ int Run() {
   werf::converger::ConvergerOptions options;
   options.builder.default_image = absl::GetFlag(FLAGS_werf_image);
   options.builder.job_env = *std::move(job_env);
+  options.builder.deadline_factor = absl::GetFlag(FLAGS_job_deadline_factor);
   options.builder.deadline_margin = absl::GetFlag(FLAGS_job_deadline_margin);
   options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
   options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);

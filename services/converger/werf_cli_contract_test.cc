@@ -2,11 +2,13 @@
 // builder can produce passes it.
 #include "services/converger/werf_cli_contract.h"
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/converger/job_builder.h"
@@ -51,7 +53,7 @@ TEST(ParseWerfArgs, ReadsFlagsAsPflagDoes) {
   EXPECT_EQ(*parsed->Value("timeout"), "600") << "-t is --timeout";
   EXPECT_EQ(parsed->Values("values"), (std::vector<std::string>{"a.yaml", "b.yaml"}));
   EXPECT_EQ(parsed->Value("exit-code"), nullptr);
-  for (const std::string& form : {"-t600", "-t=600"}) {
+  for (const char* form : {"-t600", "-t=600"}) {
     absl::StatusOr<ParsedWerfArgs> shorthand = ParseWerfArgs(With(kApply, {form}));
     ASSERT_TRUE(shorthand.ok()) << form << ": " << shorthand.status();
     EXPECT_EQ(*shorthand->Value("timeout"), "600") << form;
@@ -197,6 +199,8 @@ void Everything(pb::ConvergeRequest& r, JobInputs& in, JobBuilderOptions& o) {
   Env(r, in, o);
   r.set_image("mirror.local/werf:2");
 }
+
+void PrintTo(const Variant& variant, std::ostream* out) { *out << variant.name; }
 
 class EveryJobTest : public ::testing::TestWithParam<Variant> {};
 

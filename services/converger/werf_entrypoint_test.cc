@@ -108,6 +108,8 @@ struct Shell {
   bool required;  // dash and an awk come with every Debian; busybox is a test dependency
 };
 
+void PrintTo(const Shell& shell, std::ostream* out) { *out << shell.name; }
+
 struct Finished {
   int exit_code = -1;
   std::string output;
@@ -115,7 +117,7 @@ struct Finished {
   std::vector<std::string> werf_args;
 };
 
-class EntrypointTest : public ::testing::TestWithParam<Shell> {
+class EntrypointFixture : public ::testing::TestWithParam<Shell> {
  protected:
   void SetUp() override {
     const Shell& shell = GetParam();
@@ -212,6 +214,13 @@ class EntrypointTest : public ::testing::TestWithParam<Shell> {
   fs::path dir_;
 };
 
+// With and without awk.
+class EntrypointTest : public EntrypointFixture {};
+// The werf image has awk; these need it.
+class EntrypointWithAwkTest : public EntrypointFixture {};
+// A werf image without awk still reports what fits.
+class EntrypointWithoutAwkTest : public EntrypointFixture {};
+
 TEST_P(EntrypointTest, PassesWerfItsArgumentsUnchangedAndExitsWithItsCode) {
   const std::vector<std::string> args = {"bundle", "plan", "--exit-code", "--values", "/werf/values/a b.yaml",
                                          "--tag", "it's \"quoted\" $HOME"};
@@ -230,8 +239,7 @@ TEST_P(EntrypointTest, WithoutAReportWritesNoMessage) {
   EXPECT_EQ(finished.message, "");
 }
 
-TEST_P(EntrypointTest, CompactsASmallReportWhole) {
-  if (!has_awk()) GTEST_SKIP() << "covered by WithoutAwkCopiesAReportThatFits";
+TEST_P(EntrypointWithAwkTest, CompactsASmallReportWhole) {
   const Finished finished =
       Apply(NelmReport("deployed", {"create ConfigMap/a", "create Deployment/b", "update Service/c"}, {}, {}), 0);
   EXPECT_EQ(finished.exit_code, 0) << finished.output;
@@ -242,8 +250,7 @@ TEST_P(EntrypointTest, CompactsASmallReportWhole) {
             R"("truncated":false})");
 }
 
-TEST_P(EntrypointTest, AReportOf150OperationsStillArrivesWithItsHeadAndCounts) {
-  if (!has_awk()) GTEST_SKIP() << "covered by WithoutAwkDropsAReportThatDoesNotFit";
+TEST_P(EntrypointWithAwkTest, AReportOf150OperationsStillArrivesWithItsHeadAndCounts) {
   const std::string report =
       NelmReport("failed", Operations("create", 140), Operations("update", 5), Operations("delete", 5));
   ASSERT_GT(report.size(), 2 * kTerminationMessageBytes);
@@ -272,8 +279,7 @@ TEST_P(EntrypointTest, AReportOf150OperationsStillArrivesWithItsHeadAndCounts) {
   EXPECT_TRUE(parsed->truncated());
 }
 
-TEST_P(EntrypointTest, KeepsEscapedNamesValid) {
-  if (!has_awk()) GTEST_SKIP() << "needs awk";
+TEST_P(EntrypointWithAwkTest, KeepsEscapedNamesValid) {
   const std::string odd = R"(create ConfigMap/a \"b\", [c] {d}: e\\)";
   const Finished finished = Apply(NelmReport("failed", {}, {}, {odd}), 1);
   const json compact = json::parse(finished.message, nullptr, /*allow_exceptions=*/false);
@@ -282,8 +288,7 @@ TEST_P(EntrypointTest, KeepsEscapedNamesValid) {
   EXPECT_EQ(compact["failedOperationsCount"], 1);
 }
 
-TEST_P(EntrypointTest, AReportCutShortIsNotReported) {
-  if (!has_awk()) GTEST_SKIP() << "needs awk";
+TEST_P(EntrypointWithAwkTest, AReportCutShortIsNotReported) {
   const std::string report = NelmReport("deployed", Operations("create", 10), {}, {});
   const Finished finished = Apply(report.substr(0, report.size() / 2), 0);
   EXPECT_EQ(finished.exit_code, 0);
@@ -309,24 +314,23 @@ TEST_P(EntrypointTest, ForwardsSigtermToWerfAndReportsWhatItWrote) {
   }
 }
 
-TEST_P(EntrypointTest, WithoutAwkCopiesAReportThatFits) {
-  if (has_awk()) GTEST_SKIP() << "only without awk";
+TEST_P(EntrypointWithoutAwkTest, CopiesAReportThatFits) {
   const std::string report = NelmReport("deployed", Operations("create", 3), {}, {});
   EXPECT_EQ(Apply(report, 0).message, report);
 }
 
-TEST_P(EntrypointTest, WithoutAwkDropsAReportThatDoesNotFit) {
-  if (has_awk()) GTEST_SKIP() << "only without awk";
+TEST_P(EntrypointWithoutAwkTest, DropsAReportThatDoesNotFit) {
   EXPECT_EQ(Apply(NelmReport("deployed", Operations("create", 150), {}, {}), 0).message, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shells, EntrypointTest,
-    ::testing::Values(Shell{"DashMawk", {"/bin/dash", "/usr/bin/dash"}, {"/usr/bin/mawk", "/usr/bin/awk"}, true},
-                      Shell{"DashWithoutAwk", {"/bin/dash", "/usr/bin/dash"}, {}, true},
-                      Shell{"Busybox", {"/bin/busybox", "/usr/bin/busybox"}, {"/bin/busybox", "/usr/bin/busybox"},
-                            false}),
-    [](const auto& info) { return info.param.name; });
+const Shell kDashMawk{"DashMawk", {"/bin/dash", "/usr/bin/dash"}, {"/usr/bin/mawk", "/usr/bin/awk"}, true};
+const Shell kBusybox{"Busybox", {"/bin/busybox", "/usr/bin/busybox"}, {"/bin/busybox", "/usr/bin/busybox"}, false};
+const Shell kDashWithoutAwk{"DashWithoutAwk", {"/bin/dash", "/usr/bin/dash"}, {}, true};
+const auto kShellName = [](const auto& info) { return info.param.name; };
+
+INSTANTIATE_TEST_SUITE_P(Shells, EntrypointTest, ::testing::Values(kDashMawk, kBusybox, kDashWithoutAwk), kShellName);
+INSTANTIATE_TEST_SUITE_P(Shells, EntrypointWithAwkTest, ::testing::Values(kDashMawk, kBusybox), kShellName);
+INSTANTIATE_TEST_SUITE_P(Shells, EntrypointWithoutAwkTest, ::testing::Values(kDashWithoutAwk), kShellName);
 
 }  // namespace
 }  // namespace werf::converger
