@@ -184,15 +184,16 @@ TEST(FinishedObservation, TakesTheKubeletsLogTailWhenTheApiServesNoLog) {
   // werf failed before writing a report: FallbackToLogsOnError put the log's tail in
   // the termination message.
   const std::string kubelet_tail = "Error: pull bundle: unauthorized\n";
-  const pb::JobObservation o =
-      FinishedObservation(Finished(Job(), false, "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
-                          WerfContainerOutcome({Pod("p", 1, kubelet_tail)}), {.text = "", .unavailable_reason = "no node"});
+  const pb::JobObservation o = FinishedObservation(
+      Finished(Job(), false, "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+      WerfContainerOutcome({Pod("p", 1, kubelet_tail)}), {.text = "", .unavailable_reason = "no node"});
   EXPECT_FALSE(o.has_deploy_report());
   EXPECT_EQ(o.log_tail(), "Error: pull bundle: unauthorized");
   EXPECT_THAT(o.message(), HasSubstr("logs unavailable (no node); the log tail is the kubelet's termination message"));
 
-  const pb::JobObservation with_log = FinishedObservation(
-      Finished(Job(), false), WerfContainerOutcome({Pod("p", 1, kubelet_tail)}), {.text = "the API's log", .unavailable_reason = ""});
+  const pb::JobObservation with_log =
+      FinishedObservation(Finished(Job(), false), WerfContainerOutcome({Pod("p", 1, kubelet_tail)}),
+                          {.text = "the API's log", .unavailable_reason = ""});
   EXPECT_EQ(with_log.log_tail(), "the API's log") << "the API's log wins: it is longer";
 }
 
