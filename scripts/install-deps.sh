@@ -17,6 +17,8 @@ packages=(
   # checks and test bed
   prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 python3-yaml
   util-linux chromium
+  # the werf image's shell and awk (alpine: busybox), for the Job entrypoint test
+  busybox
   golang-go npm
 )
 

@@ -78,7 +78,7 @@ spec:
   registry:
     url: $WERF_TESTBED_REGISTRY_ANON/demo/hello
     versionConstraint: "^1.0"
-    insecure: true
+    plainHTTP: true   # the test bed registry speaks HTTP: werf gets --insecure-registry
     pollInterval: 30s
   converge:
     serviceAccountName: deployer
@@ -89,7 +89,7 @@ metadata: {name: hello-missing-sa, namespace: demo}
 spec:
   registry:
     url: $WERF_TESTBED_REGISTRY_ANON/demo/hello
-    insecure: true
+    plainHTTP: true   # the test bed registry speaks HTTP: werf gets --insecure-registry
   converge:
     serviceAccountName: not-created-yet
 YAML

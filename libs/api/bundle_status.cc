@@ -169,7 +169,8 @@ Json BundleStatusToJson(const BundleStatus& status) {
   PutString(out, "lastAppliedConfigHash", status.last_applied_config_hash);
   PutTime(out, "lastSyncTime", status.last_sync_time);
   PutString(out, "lastErrorMessage", status.last_error_message);
-  PutCount(out, "consecutiveFailures", status.consecutive_failures);
+  // Always present: "0 failures" is an answer people look for.
+  out["consecutiveFailures"] = status.consecutive_failures;
   PutTime(out, "nextRetryTime", status.next_retry_time);
   PutString(out, "lastHandledReconcileAt", status.last_handled_reconcile_at);
   PutTime(out, "lastDriftCheckTime", status.last_drift_check_time);

@@ -58,10 +58,10 @@ TEST(BundleStatusTest, RoundTripsEveryFieldExactly) {
   EXPECT_EQ(BundleStatusToJson(status), FullStatus());
 }
 
-TEST(BundleStatusTest, EmptyStatusRoundTripsToOnlyTheGeneration) {
+TEST(BundleStatusTest, EmptyStatusHasOnlyTheGenerationAndTheFailureCount) {
   const BundleStatus status = BundleStatusFromJson(Json::object());
   EXPECT_EQ(status, BundleStatus{});
-  EXPECT_EQ(BundleStatusToJson(status), Json({{"observedGeneration", 0}}));
+  EXPECT_EQ(BundleStatusToJson(status), Json({{"observedGeneration", 0}, {"consecutiveFailures", 0}}));
 }
 
 TEST(BundleStatusTest, MalformedFieldsAreProblemsAndReadAsAbsent) {

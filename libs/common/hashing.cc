@@ -1,5 +1,7 @@
 #include "libs/common/hashing.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -21,6 +23,14 @@ std::string Sha256Hex(absl::string_view data) {
   const auto digest = Sha256(data);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), digest.data(), &length);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest.data()), length));
 }
 
 std::string ShortHash(absl::string_view data, size_t hex_chars) {

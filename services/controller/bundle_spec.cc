@@ -65,7 +65,8 @@ absl::StatusOr<BundleSpec> ParseBundleSpec(const nlohmann::json& bundle) {
     ASSIGN_OR_RETURN(spec.ca_secret_name,
                      OptionalString(registry["caSecretRef"], "name", "registry.caSecretRef.name"));
   }
-  spec.insecure = registry.value("insecure", false);
+  spec.plain_http = registry.value("plainHTTP", false);
+  spec.insecure = registry.value("insecure", false) || spec.plain_http;
   ASSIGN_OR_RETURN(spec.poll_interval, OptionalDuration(registry, "pollInterval",
                                                         "registry.pollInterval", absl::Minutes(15)));
   ASSIGN_OR_RETURN(spec.constraint_text,
@@ -133,6 +134,23 @@ absl::StatusOr<BundleSpec> ParseBundleSpec(const nlohmann::json& bundle) {
   }
   spec.pod_labels = StringMap(converge, "podLabels");
   spec.pod_annotations = StringMap(converge, "podAnnotations");
+  // Bounds a tenant cannot exceed (the CRD says the same where it can): every field
+  // here is copied into each Job, and a Job object is at most about 1.5 MB.
+  if (spec.values_from.size() > kMaxValuesSources) {
+    return FieldError("converge.valuesFrom", absl::StrCat("at most ", kMaxValuesSources, " entries"));
+  }
+  for (const auto& [field, map] : {std::pair{"converge.podLabels", &spec.pod_labels},
+                                   std::pair{"converge.podAnnotations", &spec.pod_annotations}}) {
+    if (map->size() > kMaxPodMetadataEntries) {
+      return FieldError(field, absl::StrCat("at most ", kMaxPodMetadataEntries, " entries"));
+    }
+    for (const auto& [key, value] : *map) {
+      if (value.size() > kMaxPodMetadataValueBytes) {
+        return FieldError(absl::StrCat(field, ".", key),
+                          absl::StrCat("at most ", kMaxPodMetadataValueBytes, " bytes"));
+      }
+    }
+  }
   return spec;
 }
 
@@ -141,6 +159,8 @@ std::string BundleSpec::ConvergeSpecHash() const {
       repository, insecure ? "insecure" : "", secret_name, ca_secret_name, target_namespace,
       service_account, release, absl::FormatDuration(timeout), image, cpu, memory,
       absl::StrCat(log_retention_days)};
+  // Only when set, so the hash (and Job names) of every other bundle stay as they were.
+  if (plain_http) parts.push_back("plain-http");
   for (const ValuesSourceSpec& source : values_from) {
     parts.push_back(absl::StrCat(source.is_secret ? "secret/" : "configmap/", source.name, "/",
                                  source.key, source.optional ? "?" : ""));

@@ -37,6 +37,9 @@ struct BundleSpec {
   std::string secret_name;
   std::string ca_secret_name;
   bool insecure = false;
+  // registry.plainHTTP: the registry speaks HTTP only (werf needs --insecure-registry,
+  // which would turn an HTTPS registry into a failure); implies `insecure`.
+  bool plain_http = false;
   absl::Duration poll_interval = absl::Minutes(15);
   std::string constraint_text;  // as written; empty means "*"
   std::optional<common::Constraint> constraint;
@@ -62,6 +65,10 @@ struct BundleSpec {
   // registry polling settings), for the "configuration changed" decision.
   std::string ConvergeSpecHash() const;
 };
+
+inline constexpr size_t kMaxValuesSources = 16;
+inline constexpr size_t kMaxPodMetadataEntries = 32;
+inline constexpr size_t kMaxPodMetadataValueBytes = 1024;
 
 // Parses a WerfBundle object. InvalidArgument with "spec.<field>: <problem>".
 absl::StatusOr<BundleSpec> ParseBundleSpec(const nlohmann::json& bundle);

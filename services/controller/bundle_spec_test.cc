@@ -1,5 +1,6 @@
 #include "services/controller/bundle_spec.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -67,6 +68,21 @@ INSTANTIATE_TEST_SUITE_P(
                       {{"configMapRef", {{"name", "a"}}}, {"secretRef", {{"name", "b"}}}}};
                 },
                 "spec.converge.valuesFrom[0]"},
+        BadCase{"too_many_values_sources",
+                [](nlohmann::json& b) {
+                  nlohmann::json sources = nlohmann::json::array();
+                  for (int i = 0; i < 17; ++i) sources.push_back({{"configMapRef", {{"name", absl::StrCat("v", i)}}}});
+                  b["spec"]["converge"]["valuesFrom"] = sources;
+                },
+                "spec.converge.valuesFrom: at most 16 entries"},
+        BadCase{"too_many_pod_labels",
+                [](nlohmann::json& b) {
+                  for (int i = 0; i < 33; ++i) b["spec"]["converge"]["podLabels"][absl::StrCat("l", i)] = "x";
+                },
+                "spec.converge.podLabels: at most 32 entries"},
+        BadCase{"huge_pod_annotation",
+                [](nlohmann::json& b) { b["spec"]["converge"]["podAnnotations"]["a"] = std::string(2000, 'x'); },
+                "spec.converge.podAnnotations.a: at most 1024 bytes"},
         BadCase{"bad_timeout", [](nlohmann::json& b) { b["spec"]["converge"]["timeout"] = "1y"; },
                 "spec.converge.timeout"}),
     [](const auto& info) { return info.param.name; });
@@ -78,6 +94,21 @@ TEST(BundleSpecTest, ConvergeHashFollowsConvergeSettingsOnly) {
   EXPECT_EQ(ParseBundleSpec(bundle)->ConvergeSpecHash(), base);
   bundle["spec"]["converge"]["release"] = "other";
   EXPECT_NE(ParseBundleSpec(bundle)->ConvergeSpecHash(), base);
+}
+
+TEST(BundleSpecTest, PlainHttpImpliesInsecureAndIsPartOfTheConvergeHash) {
+  nlohmann::json bundle = Bundle();
+  EXPECT_FALSE(ParseBundleSpec(bundle)->plain_http);
+  bundle["spec"]["registry"]["insecure"] = true;
+  const std::string insecure = ParseBundleSpec(bundle)->ConvergeSpecHash();
+  EXPECT_FALSE(ParseBundleSpec(bundle)->plain_http) << "insecure alone is HTTPS without verification";
+  bundle["spec"]["registry"].erase("insecure");
+  bundle["spec"]["registry"]["plainHTTP"] = true;
+  const absl::StatusOr<BundleSpec> plain = ParseBundleSpec(bundle);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->plain_http);
+  EXPECT_TRUE(plain->insecure) << "the poller's insecure mode falls back to HTTP";
+  EXPECT_NE(plain->ConvergeSpecHash(), insecure) << "werf gets different flags";
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ void Controller::Start(std::function<void()> on_synced) {
   events_ = std::make_unique<kube::EventRecorder>(
       client_, kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity});
   references_ = std::make_unique<ReferenceCache>(
-      client_, options_.watch_namespace,
+      client_, options_.watch_namespace, options_.values_key,
       [this](const std::string& reference) { OnReferenceChanged(reference); });
   bundles_ = std::make_unique<kube::Informer>(
       client_, kube::InformerOptions{.resource = kube::resources::kWerfBundles,

@@ -44,6 +44,8 @@ struct ControllerOptions {
   // then dropped.
   absl::Duration unmatched_observation_ttl = absl::Minutes(2);
   std::string identity{};  // for Events' reportingInstance
+  // Keys the values digests (values_key.h); empty: plain SHA-256 (tests only).
+  std::string values_key{};
 };
 
 class Controller {

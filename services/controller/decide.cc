@@ -354,9 +354,15 @@ class Decider {
       s.SetCondition({.type = "RegistryReachable", .status = "False", .reason = "PollFailed",
                       .message = message, .observed_generation = in_.generation},
                      in_.now);
+      s.last_error_message = message;
       return {Situation::Kind::kProgressing, "RegistryUnreachable", message};
     }
     if (facts.tags_known) {
+      // The registry answers again: its error is no longer the last word.
+      if (const api::Condition* before = s.FindCondition("RegistryReachable");
+          before != nullptr && before->status == "False" && s.last_error_message == before->message) {
+        s.last_error_message.clear();
+      }
       s.SetCondition({.type = "RegistryReachable", .status = "True", .reason = "Polled",
                       .message = absl::StrCat(facts.tags->size(), " tags in ", spec_->repository),
                       .observed_generation = in_.generation},

@@ -555,6 +555,19 @@ const Case kCases[] = {
        EXPECT_THAT(message, HasSubstr("connection refused"));
        EXPECT_THAT(message, HasSubstr("1 failed poll(s) in a row"));
        EXPECT_THAT(message, HasSubstr("next attempt at 2027-01-15T08:00:30Z"));
+       EXPECT_EQ(d.status.last_error_message, message);
+     }},
+    {"RegistryRecoveryClearsItsErrorBeforeAnyDeploy",
+     [](Fixture& f) {
+       Fixture down;
+       down.in.registry = {};
+       down.Fail(2);
+       f.in.status = Decide(down.in, down.options).status;
+       f.in.registry.digests.clear();
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_TRUE(d.status.last_error_message.empty()) << d.status.last_error_message;
+       EXPECT_EQ(ConditionOf(d, "RegistryReachable"), "True/Polled");
      }},
     {"FourPollFailuresBeforeAnyDeployStaySyncing",
      [](Fixture& f) {

@@ -19,6 +19,7 @@
 #include "libs/kube/rest_client.h"
 #include "services/controller/controller.h"
 #include "services/controller/hub_service.h"
+#include "services/controller/values_key.h"
 
 ABSL_FLAG(bool, leader_elect, true, "elect a leader through a Lease; only the leader acts");
 ABSL_FLAG(std::string, leader_election_namespace, "",
@@ -86,6 +87,13 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<werf::kube::RestClient> client = *std::move(rest);
 
+  absl::StatusOr<std::string> values_key = werf::controller::LoadOrCreateValuesKey(*client, operator_namespace);
+  if (!values_key.ok()) {
+    werf::common::LogError("cannot load the values key; the controller needs get and create on Secrets in its "
+                           "namespace (deploy/kustomize/base/rbac-controller.yaml)",
+                           {{"error", values_key.status().ToString()}});
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<werf::controller::Controller>> created = werf::controller::Controller::Create(
       client, werf::controller::ControllerOptions{
                   .watch_namespace = absl::GetFlag(FLAGS_watch_namespace),
@@ -98,7 +106,8 @@ int main(int argc, char** argv) {
                                          .allowed_images = werf::api::SplitList(absl::GetFlag(FLAGS_allowed_images))},
                              .min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval),
                              .min_drift_interval = absl::GetFlag(FLAGS_min_drift_interval)},
-                  .identity = identity});
+                  .identity = identity,
+                  .values_key = *std::move(values_key)});
   if (!created.ok()) {
     werf::common::LogError("invalid controller options", {{"error", created.status().ToString()}});
     return 1;

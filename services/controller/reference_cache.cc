@@ -83,7 +83,8 @@ Json HashValues(Json object) {
 }
 
 ReferenceCache::ReferenceCache(std::shared_ptr<kube::RestClient> client, std::string watch_namespace,
-                               std::function<void(const std::string&)> on_change) {
+                               std::string values_key, std::function<void(const std::string&)> on_change)
+    : values_key_(std::move(values_key)) {
   // Target namespaces and their ServiceAccounts may lie outside a watched namespace
   // (bundles of the operator's own namespace deploy anywhere); values and
   // credentials always come from the bundle's own namespace.
@@ -177,7 +178,9 @@ ClusterFacts ReferenceCache::FactsFor(const BundleSpec& spec) const {
     const Json& hashes = (*object)["hashes"];
     parts.push_back(hashes.contains(key) ? hashes[key].get<std::string>() : "no-key");
   }
-  facts.values_hash = common::ShortHash(absl::StrJoin(parts, ","));
+  const std::string joined = absl::StrJoin(parts, ",");
+  facts.values_hash = values_key_.empty() ? common::ShortHash(joined)
+                                          : common::HmacSha256Hex(values_key_, joined).substr(0, 16);
   return facts;
 }
 

@@ -36,7 +36,8 @@ nlohmann::json KeepMetadata(nlohmann::json object);
 class ReferenceCache {
  public:
   // `on_change` gets the reference key of every added, changed or deleted object.
-  ReferenceCache(std::shared_ptr<kube::RestClient> client, std::string watch_namespace,
+  // `values_key` keys the values hash (HMAC-SHA256); empty: plain SHA-256.
+  ReferenceCache(std::shared_ptr<kube::RestClient> client, std::string watch_namespace, std::string values_key,
                  std::function<void(const std::string& reference_key)> on_change);
   ~ReferenceCache();
 
@@ -48,6 +49,7 @@ class ReferenceCache {
   ClusterFacts FactsFor(const BundleSpec& spec) const;
 
  private:
+  const std::string values_key_;
   std::unique_ptr<kube::Informer> namespaces_;
   std::unique_ptr<kube::Informer> service_accounts_;
   std::unique_ptr<kube::Informer> config_maps_;

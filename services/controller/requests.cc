@@ -23,6 +23,7 @@ pb::RegistryAccess AccessFor(const BundleSpec& spec) {
     access.mutable_ca_secret()->set_name(spec.ca_secret_name);
   }
   access.set_insecure(spec.insecure);
+  access.set_plain_http(spec.plain_http);
   return access;
 }
 

@@ -13,6 +13,7 @@
 #include "libs/kube/api_error.h"
 #include "libs/kube/object_store.h"
 #include "libs/kube/resource.h"
+#include "services/converger/request_policy.h"
 
 namespace werf::converger {
 namespace {
@@ -48,6 +49,24 @@ absl::Status BundleStillExists(kube::RestClient& client, const pb::BundleRef& bu
     return absl::FailedPreconditionError(absl::StrCat(name, " is being deleted"));
   }
   return absl::OkStatus();
+}
+
+// The target Namespace's annotations (where tenancy grants live); none when the
+// request stays in the bundle's namespace, which needs no grant.
+absl::StatusOr<std::map<std::string, std::string>> NamespaceAnnotations(kube::RestClient& client,
+                                                                        const std::string& name) {
+  std::map<std::string, std::string> annotations;
+  absl::StatusOr<nlohmann::json> object = client.Get(kube::resources::kNamespaces, "", name);
+  if (!object.ok()) {
+    if (kube::IsApiNotFound(object.status())) return annotations;  // no grant: refused unless same namespace
+    return absl::UnavailableError(
+        absl::StrCat("cannot read Namespace \"", name, "\" for its grants: ", object.status().message()));
+  }
+  const nlohmann::json found = (*object)["metadata"].value("annotations", nlohmann::json::object());
+  for (const auto& [key, value] : found.items()) {
+    if (value.is_string()) annotations[key] = value.get<std::string>();
+  }
+  return annotations;
 }
 
 pb::ConnectRequest JobMessage(const pb::JobObservation& observation) {
@@ -163,6 +182,12 @@ void Converger::OnMessage(hub::StreamId stream, const pb::ConnectResponse& messa
 Converger::Decision Converger::HandleConverge(const pb::ConvergeRequest& request) {
   if (absl::Status valid = ValidateConvergeRequest(request); !valid.ok()) {
     return Refuse(request, "", std::string(valid.message()));
+  }
+  absl::StatusOr<std::map<std::string, std::string>> annotations =
+      NamespaceAnnotations(*client_, request.target_namespace());
+  if (!annotations.ok()) return Refuse(request, "", std::string(annotations.status().message()));
+  if (absl::Status allowed = CheckRequestPolicy(options_.tenancy, request, *annotations); !allowed.ok()) {
+    return Refuse(request, "", std::string(allowed.message()));
   }
   const std::string job_name = ResolveJobName(request, absl::Now());
   const std::string key = kube::ObjectKey(request.target_namespace(), job_name);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "libs/hub/hub_worker.h"
+#include "libs/api/tenancy.h"
 #include "libs/kube/rest_client.h"
 #include "services/converger/job_builder.h"
 #include "services/converger/job_launcher.h"
@@ -31,6 +32,8 @@ namespace werf::converger {
 
 struct ConvergerOptions {
   JobBuilderOptions builder{};
+  // Checked again here before anything is read or created (request_policy.h).
+  api::TenancyPolicy tenancy{};
   JobMonitorOptions monitor{};
   // controller_address, version, capacity...; the kind is always CONVERGER.
   hub::HubWorkerOptions hub{};

@@ -21,6 +21,7 @@
 #include "services/converger/converger.h"
 #include "services/converger/converger_test_support.h"
 #include "services/converger/job_observation.h"
+#include "services/converger/werf_cli_contract.h"
 #include "test/integration/testbed/testbed_support.h"
 #include "werf/operator/v1/converger_service.grpc.pb.h"
 
@@ -172,6 +173,9 @@ TEST_F(ConvergerTest, SuccessfulApplyIsReportedWithItsDeployReport) {
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
   EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 7 * 86400);
   EXPECT_THAT(ArgsOf(job), Contains("apply"));
+  // The Job as the API server stored it still speaks werf's CLI.
+  ASSERT_OK(CheckWerfArgs(ArgsOf(job)));
+  EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["terminationMessagePolicy"], "FallbackToLogsOnError");
 
   const pb::ListJobsResponse listed = converger_->ListJobs();
   EXPECT_TRUE(listed.connected());
@@ -278,6 +282,10 @@ data:
 TEST_F(ConvergerTest, ValuesFromTheBundleNamespaceReachAJobInAnotherNamespace) {
   const std::string bundle_ns = Namespace("cv-bundle");
   const std::string target_ns = Namespace("cv-target");
+  // The target accepts the bundle namespace's bundles as werf-deploy (libs/api/tenancy.h).
+  ASSERT_OK(testbed::Kubectl({"annotate", "namespace", target_ns,
+                              absl::StrCat("werf.io/accept-bundles-from=", bundle_ns, "/werf-deploy")})
+                .status());
   ASSERT_OK(testbed::ApplyYaml(absl::StrCat(R"(apiVersion: v1
 kind: ConfigMap
 metadata: {name: base, namespace: )", bundle_ns, R"(}
@@ -376,7 +384,45 @@ TEST_F(ConvergerTest, DriftChecksMapExitCodesToResults) {
   EXPECT_EQ(args[0], "bundle");
   EXPECT_EQ(args[1], "plan");
   EXPECT_EQ(args[2], "--exit-code");
+  ASSERT_OK(CheckWerfArgs(args));
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/job-kind"], "drift-check");
+}
+
+TEST_F(ConvergerTest, RequestsOutsideTheTenancyModelAreRefusedAndNothingIsCopied) {
+  const std::string bundle_ns = Namespace("cv-tenant");
+  const std::string other_ns = Namespace("cv-victim");
+  ASSERT_OK(testbed::ApplyYaml(absl::StrCat(R"(apiVersion: v1
+kind: Secret
+metadata: {name: crown-jewels, namespace: )", other_ns, R"(}
+stringData:
+  values.yaml: "password: do-not-copy-me\n"
+)")));
+  // Straight onto the hub stream, as if the controller had not checked: a values
+  // Secret of another namespace.
+  pb::ConvergeRequest stolen = ApplyRequest(bundle_ns, "thief", bundle_ns, "1.0.0");
+  pb::ValuesSource* values = stolen.add_values_from();
+  values->set_kind(pb::VALUES_SOURCE_KIND_SECRET);
+  values->mutable_object()->set_namespace_(other_ns);
+  values->mutable_object()->set_name("crown-jewels");
+  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, stolen));
+  EXPECT_FALSE(refused.accepted());
+  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("names Secret \"", other_ns, "/crown-jewels\"")));
+  EXPECT_FALSE(GetObject("secret", bundle_ns, JobNameOf(stolen)).ok()) << "nothing was copied";
+  EXPECT_FALSE(GetObject("job", bundle_ns, JobNameOf(stolen)).ok());
+
+  // Into another namespace, as its ServiceAccount, without a grant.
+  pb::ConvergeRequest escalation = ApplyRequest(bundle_ns, "climber", other_ns, "1.0.0");
+  ASSERT_OK_AND_ASSIGN(refused_target, Converge(*hub_, escalation));
+  EXPECT_FALSE(refused_target.accepted());
+  EXPECT_THAT(refused_target.message(), HasSubstr("werf.io/accept-bundles-from"));
+  EXPECT_FALSE(GetObject("job", other_ns, JobNameOf(escalation)).ok());
+
+  // An image of the tenant's choosing.
+  pb::ConvergeRequest miner = ApplyRequest(bundle_ns, "miner", bundle_ns, "1.0.0");
+  miner.set_image("evil.example.com/miner:1");
+  ASSERT_OK_AND_ASSIGN(refused_image, Converge(*hub_, miner));
+  EXPECT_FALSE(refused_image.accepted());
+  EXPECT_THAT(refused_image.message(), HasSubstr("spec.converge.image"));
 }
 
 TEST_F(ConvergerTest, RequestsForBundlesThatAreGoneOrGoingAreRefused) {

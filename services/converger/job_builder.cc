@@ -6,10 +6,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "libs/hub/job_labels.h"
 #include "libs/hub/job_name.h"
+#include "services/converger/redaction.h"
+#include "services/converger/werf_cli_contract.h"
+#include "services/converger/werf_entrypoint.h"
 
 namespace werf::converger {
 namespace {
@@ -71,10 +75,15 @@ json Environment(const pb::ConvergeRequest& request, const JobInputs& inputs,
   std::vector<std::pair<std::string, std::string>> entries = options.job_env;
   const std::map<std::string, std::string> request_env(request.env().begin(), request.env().end());
   entries.insert(entries.end(), request_env.begin(), request_env.end());
-  // The converger's own variables come last and so win: werf must find its home and
-  // the mounted files whatever the bundle asks for.
+  // The converger's own variables (PinnedWerfEnv; naming them elsewhere is refused):
+  // werf writes $HOME/.werf, $HOME/.cache/helm and $TMPDIR, and $WERF_HOME and
+  // $WERF_TMP_DIR would win over both, so all four point at the emptyDirs; werf's
+  // telemetry is on by default and has no business in a cluster's deploy Jobs.
   entries.emplace_back("HOME", kHomeDir);
-  entries.emplace_back("TMPDIR", "/tmp");
+  entries.emplace_back("WERF_HOME", kWerfHomeDir);
+  entries.emplace_back("TMPDIR", kTmpDir);
+  entries.emplace_back("WERF_TMP_DIR", kTmpDir);
+  entries.emplace_back("WERF_TELEMETRY", "false");
   if (!inputs.docker_config_json.empty()) {
     entries.emplace_back("DOCKER_CONFIG", kDockerConfigDir);
   }
@@ -143,6 +152,9 @@ absl::Status ValidateConvergeRequest(const pb::ConvergeRequest& request) {
       return absl::InvalidArgumentError(
           absl::StrCat("converge request: env name \"", name, "\" is not a variable name"));
     }
+    if (absl::Status allowed = CheckWerfEnvName(name, "converge request: env"); !allowed.ok()) {
+      return allowed;
+    }
   }
   return absl::OkStatus();
 }
@@ -157,28 +169,43 @@ std::string ResolveJobName(const pb::ConvergeRequest& request, absl::Time now) {
 
 std::vector<std::string> WerfArgs(const pb::ConvergeRequest& request, size_t values_files,
                                   const JobBuilderOptions& options) {
+  const bool drift_check = request.kind() == pb::JOB_KIND_DRIFT_CHECK;
   std::vector<std::string> args;
-  if (request.kind() == pb::JOB_KIND_DRIFT_CHECK) {
-    // Exit code 0: in sync; 2: the cluster differs; 1: error.
+  if (drift_check) {
+    // Exit code 0: in sync; 2: the cluster differs; 1: error (job_observation.h).
     args = {"bundle", "plan", "--exit-code"};
   } else {
     args = {"bundle", "apply"};
   }
   args.insert(args.end(), {"--repo", request.repository(), "--tag", request.tag(), "--release",
                            request.release(), "--namespace", request.target_namespace(),
-                           "--log-color-mode=off", "--log-pretty=false", "-t",
-                           absl::StrCat(CeilSeconds(Timeout(request, options)))});
-  if (request.kind() != pb::JOB_KIND_DRIFT_CHECK) {
-    args.insert(args.end(),
-                {"--save-deploy-report", "--deploy-report-path", kTerminationLog});
+                           "--log-color-mode=off", "--log-pretty=false"});
+  if (!drift_check) {
+    // `bundle plan` has neither a tracking timeout nor a deploy report.
+    args.insert(args.end(), {"-t", absl::StrCat(CeilSeconds(Timeout(request, options))),
+                             "--save-deploy-report", "--deploy-report-path", kReportPath});
   }
   for (size_t i = 0; i < values_files; ++i) {
     args.insert(args.end(), {"--values", ValuesPath(i)});
   }
-  if (request.access().insecure()) {
-    args.insert(args.end(), {"--insecure-registry", "--skip-tls-verify-registry"});
+  // werf's --insecure-registry is plain HTTP to every host, with no HTTPS attempt, so it
+  // is only for a registry that speaks no TLS; an HTTPS registry whose certificate is
+  // not to be checked needs exactly --skip-tls-verify-registry.
+  if (request.access().plain_http()) {
+    args.push_back("--insecure-registry");
+  } else if (request.access().insecure()) {
+    args.push_back("--skip-tls-verify-registry");
   }
   return args;
+}
+
+std::optional<int64_t> ActiveDeadlineSeconds(const pb::ConvergeRequest& request,
+                                             const JobBuilderOptions& options) {
+  const int64_t timeout = CeilSeconds(Timeout(request, options));
+  const int64_t margin = CeilSeconds(options.deadline_margin);
+  if (request.kind() == pb::JOB_KIND_DRIFT_CHECK) return timeout + margin;
+  if (options.deadline_factor <= 0) return std::nullopt;
+  return options.deadline_factor * timeout + margin;
 }
 
 absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& request,
@@ -189,6 +216,9 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
   if (!IsDnsLabel(job_name)) {
     return absl::InvalidArgumentError(absl::StrCat("Job name \"", job_name, "\" is not a DNS label"));
   }
+  for (const auto& [name, value] : options.job_env) {
+    if (absl::Status allowed = CheckWerfEnvName(name, "--job_env"); !allowed.ok()) return allowed;
+  }
   JobManifests manifests{.name = std::string(job_name),
                          .ns = request.target_namespace(),
                          .job = json::object(),
@@ -196,14 +226,19 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
   const json labels = Labels(request);
 
   json volumes = json::array({{{"name", "home"}, {"emptyDir", json::object()}},
-                              {{"name", "tmp"}, {"emptyDir", json::object()}}});
+                              {{"name", "tmp"}, {"emptyDir", json::object()}},
+                              {{"name", "report"}, {"emptyDir", json::object()}}});
   json mounts = json::array({{{"name", "home"}, {"mountPath", kHomeDir}},
-                             {{"name", "tmp"}, {"mountPath", "/tmp"}}});
+                             {{"name", "tmp"}, {"mountPath", kTmpDir}},
+                             {{"name", "report"}, {"mountPath", kReportDir}}});
   if (!inputs.empty()) {
     json data = json::object();
     json value_items = json::array();
+    // Key names only: which files the monitor must redact from the Job's logs.
+    std::vector<std::string> secret_keys;
     for (size_t i = 0; i < inputs.values.size(); ++i) {
       data[ValuesKey(i)] = absl::Base64Escape(inputs.values[i]);
+      if (i < inputs.values_from_secret.size() && inputs.values_from_secret[i]) secret_keys.push_back(ValuesKey(i));
       value_items.push_back({{"key", ValuesKey(i)}, {"path", absl::StrCat(i, ".yaml")}});
     }
     if (!value_items.empty()) {
@@ -212,6 +247,7 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
     }
     if (!inputs.docker_config_json.empty()) {
       data[std::string(kDockerConfigKey)] = absl::Base64Escape(inputs.docker_config_json);
+      secret_keys.push_back(std::string(kDockerConfigKey));
       volumes.push_back(SecretVolume("docker-config", manifests.name,
                                      json::array({{{"key", kDockerConfigKey}, {"path", kDockerConfigKey}}})));
       mounts.push_back({{"name", "docker-config"}, {"mountPath", kDockerConfigDir}, {"readOnly", true}});
@@ -226,7 +262,11 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
         {"apiVersion", "v1"},
         {"kind", "Secret"},
         {"type", "Opaque"},
-        {"metadata", {{"name", manifests.name}, {"namespace", request.target_namespace()}, {"labels", labels}}},
+        {"metadata",
+         {{"name", manifests.name},
+          {"namespace", request.target_namespace()},
+          {"labels", labels},
+          {"annotations", {{kSecretKeysAnnotation, absl::StrJoin(secret_keys, ",")}}}}},
         {"data", std::move(data)}};
   }
 
@@ -238,13 +278,18 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
   json container = {
       {"name", kWerfContainer},
       {"image", request.image().empty() ? options.default_image : request.image()},
-      {"command", json::array({"werf"})},
+      // The entrypoint runs werf with the args and turns its report into the
+      // termination message; with no report (werf failed early) the message stays empty
+      // and FallbackToLogsOnError makes the log tail the message instead.
+      {"command", EntrypointCommand({.report_path = kReportPath,
+                                     .termination_message_path = kTerminationLog,
+                                     .max_message_bytes = kTerminationMessageBytes})},
       {"args", WerfArgs(request, inputs.values.size(), options)},
       {"env", Environment(request, inputs, options)},
       {"resources", {{"requests", resources}, {"limits", resources}}},
       {"volumeMounts", std::move(mounts)},
       {"terminationMessagePath", kTerminationLog},
-      {"terminationMessagePolicy", "File"},
+      {"terminationMessagePolicy", "FallbackToLogsOnError"},
       {"securityContext",
        {{"allowPrivilegeEscalation", false},
         {"readOnlyRootFilesystem", true},
@@ -284,8 +329,6 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
        {// Retries are the controller's decision (with backoff and a failure count).
         {"backoffLimit", 0},
         {"ttlSecondsAfterFinished", ttl},
-        {"activeDeadlineSeconds",
-         CeilSeconds(Timeout(request, options)) + CeilSeconds(options.deadline_margin)},
         {"template",
          {{"metadata", {{"labels", std::move(pod_labels)}, {"annotations", std::move(pod_annotations)}}},
           {"spec",
@@ -300,6 +343,9 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
               {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
             {"containers", json::array({std::move(container)})},
             {"volumes", std::move(volumes)}}}}}}}};
+  if (std::optional<int64_t> deadline = ActiveDeadlineSeconds(request, options)) {
+    manifests.job["spec"]["activeDeadlineSeconds"] = *deadline;
+  }
   return manifests;
 }
 
@@ -317,6 +363,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseJobEnv(abs
       return absl::InvalidArgumentError(
           absl::StrCat("--job_env: \"", name, "\" is not an environment variable name"));
     }
+    if (absl::Status allowed = CheckWerfEnvName(name, "--job_env"); !allowed.ok()) return allowed;
     entries.emplace_back(std::string(name), std::string(entry.substr(equals + 1)));
   }
   return entries;

@@ -29,13 +29,19 @@ namespace pb = ::werf::operator_::v1;
 inline constexpr char kDefaultWerfImage[] = "registry.werf.io/werf/werf:2-stable";
 // The werf container's name: the monitor reads this container's exit code and logs.
 inline constexpr char kWerfContainer[] = "werf";
-// Where werf writes its deploy report: the container's termination-message file, so
-// the report comes back in the Pod status without logs or a shared volume.
+// The container's termination-message file: the entrypoint (werf_entrypoint.h) writes
+// the compacted deploy report there, so it comes back in the Pod status without logs.
 inline constexpr char kTerminationLog[] = "/dev/termination-log";
+// werf writes its report into this emptyDir (uid 1000 can write it; the path ends in
+// .json so werf writes exactly there), and the entrypoint reads it after werf exits.
+inline constexpr char kReportDir[] = "/werf/report";
+inline constexpr char kReportPath[] = "/werf/report/report.json";
 inline constexpr char kValuesDir[] = "/werf/values";
 inline constexpr char kDockerConfigDir[] = "/werf/docker";
 inline constexpr char kRegistryCaDir[] = "/werf/ca";
 inline constexpr char kHomeDir[] = "/werf/home";
+inline constexpr char kWerfHomeDir[] = "/werf/home/.werf";
+inline constexpr char kTmpDir[] = "/tmp";
 // werf's image runs as this user; its home and /tmp are emptyDirs (read-only root).
 inline constexpr int64_t kWerfUid = 1000;
 
@@ -48,8 +54,9 @@ struct JobBuilderOptions {
   std::vector<std::pair<std::string, std::string>> job_env{};
   // werf's -t when the request has no timeout (the CRD defaults it to 10m).
   absl::Duration default_timeout = absl::Minutes(10);
-  // activeDeadlineSeconds = timeout + margin: image pull and start-up, and werf's own
-  // clean-up after its timeout, must fit before Kubernetes kills the pod.
+  // The whole-run deadline of an apply Job (see ActiveDeadlineSeconds).
+  int64_t deadline_factor = 6;
+  // Image pull and start-up, and werf's own clean-up after a timeout.
   absl::Duration deadline_margin = absl::Minutes(5);
   // > 0: ttlSecondsAfterFinished regardless of log_retention_days. For tests only.
   int64_t ttl_seconds_override = 0;
@@ -63,6 +70,8 @@ struct JobInputs {
   // Values files in valuesFrom order (later wins in werf); skipped optional sources
   // are simply absent.
   std::vector<std::string> values{};
+  // values_from_secret[i]: values[i] came from a Secret (and is redacted from logs).
+  std::vector<bool> values_from_secret{};
   // A docker config.json with the registry credentials; empty for anonymous pulls.
   std::string docker_config_json{};
   // PEM CA bundle for the registry; empty for the system roots.
@@ -89,10 +98,21 @@ absl::Status ValidateConvergeRequest(const pb::ConvergeRequest& request);
 // minute is not. The controller always sets job_name; this is a fallback.
 std::string ResolveJobName(const pb::ConvergeRequest& request, absl::Time now);
 
-// werf's arguments (after the `werf` command): `bundle apply` or `bundle plan
-// --exit-code`, then the inputs, one `--values` per file in order.
+// werf's arguments (after the `werf` command), within the werf CLI contract
+// (werf_cli_contract.h): `bundle apply` with `-t` and the deploy report, or `bundle plan
+// --exit-code` (which has neither), then one `--values` per file in order, then
+// `--insecure-registry` for a plain-HTTP registry or `--skip-tls-verify-registry` for
+// an HTTPS one whose certificate is not to be verified.
 std::vector<std::string> WerfArgs(const pb::ConvergeRequest& request, size_t values_files,
                                   const JobBuilderOptions& options);
+
+// The Job's activeDeadlineSeconds, or nullopt for none. werf's -t bounds each resource's
+// tracking, not the run: nelm deploys in stages (hooks, weights) and tracks each stage up
+// to -t, so one run may legitimately take several times -t. Hence, for apply:
+// deadline_factor × timeout + deadline_margin (deadline_factor 0: no deadline; -t still
+// bounds every tracking wait). A drift check tracks nothing: timeout + margin.
+std::optional<int64_t> ActiveDeadlineSeconds(const pb::ConvergeRequest& request,
+                                             const JobBuilderOptions& options);
 
 absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& request,
                                                absl::string_view job_name,
@@ -100,7 +120,8 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
                                                const JobBuilderOptions& options);
 
 // Parses --job_env: "KEY=VALUE,KEY2=VALUE2" (empty: none). InvalidArgument on an entry
-// without "=" or with a name that is not an environment variable name.
+// without "=", with a name that is not an environment variable name, or with one werf's
+// environment must not carry (CheckWerfEnvName: pinned by the converger, NELM_FEAT_*).
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseJobEnv(absl::string_view text);
 
 // A merge patch that makes `job` the owner of its per-Job Secret.

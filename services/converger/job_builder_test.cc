@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/hub/job_name.h"
+#include "services/converger/werf_entrypoint.h"
 
 namespace werf::converger {
 namespace {
@@ -83,6 +85,10 @@ TEST(ValidateConvergeRequest, NamesTheMissingField) {
       {"timeout", [](pb::ConvergeRequest& r) { r.mutable_timeout()->set_seconds(-1); }},
       {"values_from[0]", [](pb::ConvergeRequest& r) { r.add_values_from()->mutable_object()->set_name("v"); }},
       {"env name", [](pb::ConvergeRequest& r) { (*r.mutable_env())["1BAD"] = "x"; }},
+      {"HOME is set by the converger", [](pb::ConvergeRequest& r) { (*r.mutable_env())["HOME"] = "/root"; }},
+      {"WERF_HOME is set by the converger", [](pb::ConvergeRequest& r) { (*r.mutable_env())["WERF_HOME"] = "/x"; }},
+      {"NELM_FEAT_MORE_DETAILED_EXIT_CODE_FOR_PLAN is refused",
+       [](pb::ConvergeRequest& r) { (*r.mutable_env())["NELM_FEAT_MORE_DETAILED_EXIT_CODE_FOR_PLAN"] = "true"; }},
   };
   for (const Case& c : cases) {
     pb::ConvergeRequest request = Request();
@@ -111,33 +117,45 @@ TEST(ResolveJobName, DriftChecksWithoutANameDifferPerMinute) {
   EXPECT_NE(ResolveJobName(request, t), ResolveJobName(request, t + absl::Minutes(1)));
 }
 
-TEST(WerfArgs, ApplyRunsBundleApplyWithTheDeployReportInTheTerminationLog) {
+TEST(WerfArgs, ApplyRunsBundleApplyWithTheDeployReportInTheReportVolume) {
   EXPECT_THAT(WerfArgs(Request(), 0, {}),
               ElementsAre("bundle", "apply", "--repo", "registry.example.com/team/shop", "--tag", "1.4.2",
                           "--release", "shop-release", "--namespace", "team-a", "--log-color-mode=off",
                           "--log-pretty=false", "-t", "600", "--save-deploy-report", "--deploy-report-path",
-                          "/dev/termination-log"));
+                          "/werf/report/report.json"));
 }
 
-TEST(WerfArgs, DriftCheckRunsBundlePlanWithExitCode) {
+TEST(WerfArgs, DriftCheckRunsBundlePlanWithExitCodeAndNoTimeoutOrReport) {
   pb::ConvergeRequest request = Request();
   request.set_kind(pb::JOB_KIND_DRIFT_CHECK);
   EXPECT_THAT(WerfArgs(request, 1, {}),
               ElementsAre("bundle", "plan", "--exit-code", "--repo", "registry.example.com/team/shop", "--tag",
                           "1.4.2", "--release", "shop-release", "--namespace", "team-a", "--log-color-mode=off",
-                          "--log-pretty=false", "-t", "600", "--values", "/werf/values/0.yaml"));
+                          "--log-pretty=false", "--values", "/werf/values/0.yaml"));
 }
 
-TEST(WerfArgs, ValuesFilesInOrderAndInsecureOnlyWhenAsked) {
-  pb::ConvergeRequest request = Request();
-  std::vector<std::string> args = WerfArgs(request, 2, {});
+TEST(WerfArgs, ValuesFilesInOrder) {
+  const std::vector<std::string> args = WerfArgs(Request(), 2, {});
   EXPECT_THAT(args, IsSupersetOf({"/werf/values/0.yaml", "/werf/values/1.yaml"}));
   EXPECT_LT(std::find(args.begin(), args.end(), "/werf/values/0.yaml"),
             std::find(args.begin(), args.end(), "/werf/values/1.yaml"));
+}
+
+TEST(WerfArgs, PlainHttpGetsInsecureRegistryAndUnverifiedTlsOnlySkipTlsVerify) {
+  pb::ConvergeRequest request = Request();
+  std::vector<std::string> args = WerfArgs(request, 0, {});
   EXPECT_THAT(args, Not(::testing::Contains("--insecure-registry")));
+  EXPECT_THAT(args, Not(::testing::Contains("--skip-tls-verify-registry")));
+
   request.mutable_access()->set_insecure(true);
   args = WerfArgs(request, 0, {});
-  EXPECT_THAT(args, IsSupersetOf({"--insecure-registry", "--skip-tls-verify-registry"}));
+  EXPECT_THAT(args, ::testing::Contains("--skip-tls-verify-registry"));
+  EXPECT_THAT(args, Not(::testing::Contains("--insecure-registry"))) << "HTTPS must stay HTTPS";
+
+  request.mutable_access()->set_plain_http(true);
+  args = WerfArgs(request, 0, {});
+  EXPECT_THAT(args, ::testing::Contains("--insecure-registry"));
+  EXPECT_THAT(args, Not(::testing::Contains("--skip-tls-verify-registry")));
 }
 
 TEST(WerfArgs, TimeoutDefaultsAndRoundsUp) {
@@ -195,14 +213,38 @@ TEST(BuildJobManifests, JobSpecRetriesNothingAndCleansUpAfterRetention) {
   const JobManifests m = Build(Request());
   EXPECT_EQ(m.job["spec"]["backoffLimit"], 0);
   EXPECT_EQ(m.job["spec"]["ttlSecondsAfterFinished"], 7 * 86400);
-  EXPECT_EQ(m.job["spec"]["activeDeadlineSeconds"], 600 + 300);
 
   pb::ConvergeRequest no_retention = Request();
   no_retention.set_log_retention_days(0);
   EXPECT_EQ(Build(no_retention).job["spec"]["ttlSecondsAfterFinished"], 86400);
   EXPECT_EQ(Build(Request(), {}, {.ttl_seconds_override = 5}).job["spec"]["ttlSecondsAfterFinished"], 5);
-  EXPECT_EQ(Build(Request(), {}, {.deadline_margin = absl::Seconds(30)}).job["spec"]["activeDeadlineSeconds"],
-            630);
+}
+
+// -t is werf's per-resource tracking timeout; a deploy in several stages may track for
+// several times -t, so an apply's deadline is a multiple of it (or none).
+TEST(ActiveDeadlineSeconds, AnApplyMayTrackSeveralStagesOfTimeout) {
+  pb::ConvergeRequest request = Request();  // timeout 600 s
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {}), 6 * 600 + 300) << "default: 6 stages of -t, plus 5m";
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {.deadline_factor = 3, .deadline_margin = absl::Seconds(30)}),
+            3 * 600 + 30);
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {.deadline_factor = 0}), std::nullopt);
+  EXPECT_EQ(Build(request).job["spec"]["activeDeadlineSeconds"], 3900);
+  EXPECT_FALSE(Build(request, {}, {.deadline_factor = 0}).job["spec"].contains("activeDeadlineSeconds"));
+
+  // A deploy of three stages, each tracking just under -t, is not killed; the old rule
+  // (timeout + margin) would have killed it during the second stage.
+  const int64_t three_stages = 3 * (600 - 1) + 60 /* pull, start, render, apply */;
+  EXPECT_GT(*ActiveDeadlineSeconds(request, {}), three_stages);
+  EXPECT_LT(600 + 300, three_stages);
+}
+
+TEST(ActiveDeadlineSeconds, ADriftCheckTracksNothing) {
+  pb::ConvergeRequest request = Request();
+  request.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {}), 600 + 300);
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {.deadline_factor = 0}), 600 + 300);
+  request.clear_timeout();
+  EXPECT_EQ(ActiveDeadlineSeconds(request, {.default_timeout = absl::Minutes(2)}), 120 + 300);
 }
 
 TEST(BuildJobManifests, PodIsRestrictedAndRunsAsTheBundlesServiceAccount) {
@@ -228,10 +270,13 @@ TEST(BuildJobManifests, ContainerImageCommandAndTerminationMessage) {
   JobManifests m = Build(Request());
   EXPECT_EQ(Container(m)["name"], "werf");
   EXPECT_EQ(Container(m)["image"], "registry.werf.io/werf/werf:2-stable");
-  EXPECT_EQ(Container(m)["command"], json::array({"werf"}));
+  EXPECT_EQ(Container(m)["command"],
+            json(EntrypointCommand({.report_path = "/werf/report/report.json",
+                                    .termination_message_path = "/dev/termination-log",
+                                    .max_message_bytes = 4096})));
   EXPECT_EQ(Args(m), WerfArgs(Request(), 0, {}));
   EXPECT_EQ(Container(m)["terminationMessagePath"], "/dev/termination-log");
-  EXPECT_EQ(Container(m)["terminationMessagePolicy"], "File");
+  EXPECT_EQ(Container(m)["terminationMessagePolicy"], "FallbackToLogsOnError");
 
   EXPECT_EQ(Container(Build(Request(), {}, {.default_image = "mirror.local/werf:2"}))["image"], "mirror.local/werf:2");
   pb::ConvergeRequest own_image = Request();
@@ -254,26 +299,40 @@ TEST(BuildJobManifests, ResourcesDefaultToOneCpuOneGi) {
 TEST(BuildJobManifests, EnvironmentLayersFlagsThenRequestThenTheConvergersOwn) {
   pb::ConvergeRequest request = Request();
   (*request.mutable_env())["WERF_BUILDAH_MODE"] = "native-rootless";
-  (*request.mutable_env())["HOME"] = "/root";  // cannot move werf's home
   const JobManifests m =
-      Build(request, {}, {.job_env = {{"WERF_BUILDAH_MODE", "auto"}, {"WERF_TELEMETRY", "0"}}});
+      Build(request, {}, {.job_env = {{"WERF_BUILDAH_MODE", "auto"}, {"WERF_LOG_TIME", "true"}}});
   EXPECT_EQ(Env(m), (std::vector<std::pair<std::string, std::string>>{{"WERF_BUILDAH_MODE", "native-rootless"},
-                                                                       {"WERF_TELEMETRY", "0"},
+                                                                       {"WERF_LOG_TIME", "true"},
                                                                        {"HOME", "/werf/home"},
-                                                                       {"TMPDIR", "/tmp"}}));
+                                                                       {"WERF_HOME", "/werf/home/.werf"},
+                                                                       {"TMPDIR", "/tmp"},
+                                                                       {"WERF_TMP_DIR", "/tmp"},
+                                                                       {"WERF_TELEMETRY", "false"}}));
 }
 
-TEST(BuildJobManifests, WritableHomeAndTmpAreEmptyDirs) {
+TEST(BuildJobManifests, RefusesJobEnvThatWouldOverrideThePinnedOnes) {
+  for (const char* name : {"HOME", "WERF_TMP_DIR", "WERF_TELEMETRY", "DOCKER_CONFIG", "NELM_FEAT_PREVIEW_V2"}) {
+    const absl::Status status =
+        BuildJobManifests(Request(), "shop-a-0123456789", {}, {.job_env = {{name, "x"}}}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat("--job_env: ", name)));
+  }
+}
+
+TEST(BuildJobManifests, WritableHomeTmpAndReportAreEmptyDirs) {
   const JobManifests m = Build(Request());
   EXPECT_EQ(Pod(m)["spec"]["volumes"], json::array({{{"name", "home"}, {"emptyDir", json::object()}},
-                                                    {{"name", "tmp"}, {"emptyDir", json::object()}}}));
+                                                    {{"name", "tmp"}, {"emptyDir", json::object()}},
+                                                    {{"name", "report"}, {"emptyDir", json::object()}}}));
   EXPECT_EQ(Container(m)["volumeMounts"], json::array({{{"name", "home"}, {"mountPath", "/werf/home"}},
-                                                       {{"name", "tmp"}, {"mountPath", "/tmp"}}}));
+                                                       {{"name", "tmp"}, {"mountPath", "/tmp"}},
+                                                       {{"name", "report"}, {"mountPath", "/werf/report"}}}));
   EXPECT_FALSE(m.secret.has_value()) << "nothing to carry, no Secret";
 }
 
 TEST(BuildJobManifests, InputsTravelInOnePerJobSecretMountedAsFiles) {
   const JobInputs inputs{.values = {"replicas: 2\n", "password: hunter2\n"},
+                         .values_from_secret = {false, true},
                          .docker_config_json = R"({"auths":{"r":{"auth":"dTpw"}}})",
                          .registry_ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n"};
   const JobManifests m = Build(Request(), inputs);
@@ -284,6 +343,8 @@ TEST(BuildJobManifests, InputsTravelInOnePerJobSecretMountedAsFiles) {
   EXPECT_EQ(secret["metadata"]["name"], "shop-a-0123456789");
   EXPECT_EQ(secret["metadata"]["namespace"], "team-a");
   EXPECT_EQ(secret["metadata"]["labels"], m.job["metadata"]["labels"]);
+  // Names of the keys that came from Secrets, for redacting the Job's logs; never values.
+  EXPECT_EQ(secret["metadata"]["annotations"]["werf.io/secret-keys"], "values-1.yaml,config.json");
   EXPECT_EQ(secret["data"], (json{{"values-0.yaml", absl::Base64Escape("replicas: 2\n")},
                                   {"values-1.yaml", absl::Base64Escape("password: hunter2\n")},
                                   {"config.json", absl::Base64Escape(inputs.docker_config_json)},
@@ -358,6 +419,11 @@ TEST(ParseJobEnv, ParsesPairsAndRejectsGarbage) {
   EXPECT_EQ(ParseJobEnv("NOEQUALS").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseJobEnv("1A=b").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseJobEnv("A-B=c").status().code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status pinned = ParseJobEnv("WERF_BUILDAH_MODE=auto,WERF_HOME=/elsewhere").status();
+  EXPECT_EQ(pinned.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(pinned.message()), HasSubstr("--job_env: WERF_HOME is set by the converger"));
+  const absl::Status gate = ParseJobEnv("NELM_FEAT_PREVIEW_V2=true").status();
+  EXPECT_THAT(std::string(gate.message()), HasSubstr("--job_env: NELM_FEAT_PREVIEW_V2 is refused"));
 }
 
 TEST(SecretOwnerPatch, PointsAtTheJob) {

@@ -188,6 +188,7 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
           absl::StrCat(Describe(kind, ns, name), ": ", values.status().message(), where));
     }
     inputs.values.push_back(*std::move(values));
+    inputs.values_from_secret.push_back(source.kind() == pb::VALUES_SOURCE_KIND_SECRET);
   }
   if (!request.access().credentials_secret().name().empty()) {
     absl::StatusOr<std::string> config = ReadCredentials(client, request, request.access().credentials_secret());

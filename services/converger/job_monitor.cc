@@ -13,6 +13,7 @@
 #include "services/converger/converger_metrics.h"
 #include "services/converger/job_builder.h"
 #include "services/converger/job_observation.h"
+#include "services/converger/redaction.h"
 
 namespace werf::converger {
 namespace {
@@ -217,7 +218,12 @@ absl::StatusOr<pb::JobObservation> JobMonitor::Conclude(const json& job, bool de
       log.unavailable_reason = std::string(text.status().message().substr(0, kMaxReasonBytes));
     }
   }
-  return FinishedObservation(job, outcome, log);
+  pb::JobObservation observation = FinishedObservation(job, outcome, log);
+  // The per-Job Secret (same name, owned by the Job) says what was mounted from Secrets.
+  if (absl::StatusOr<json> secret = client_->Get(kube::resources::kSecrets, ns, name); secret.ok()) {
+    RedactObservation(observation, SecretStringsOfJobSecret(*secret));
+  }
+  return observation;
 }
 
 void JobMonitor::PublishLocked(Tracked& tracked, pb::JobObservation observation) {

@@ -1,7 +1,9 @@
 #include "services/converger/job_observation.h"
 
-#include <utility>
+#include <algorithm>
+#include <cstdint>
 #include <initializer_list>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -141,11 +143,47 @@ std::optional<PodOutcome> WerfContainerOutcome(const std::vector<json>& pods) {
   return best;
 }
 
+namespace {
+
+// A non-negative integer field, or `fallback`.
+int32_t CountAt(const json& report, const std::string& field, int32_t fallback) {
+  const auto it = report.find(field);
+  if (it == report.end() || !it->is_number_integer()) return fallback;
+  const int64_t value = it->get<int64_t>();
+  return value < 0 ? fallback : static_cast<int32_t>(std::min<int64_t>(value, INT32_MAX));
+}
+
+// "<list>Count" from the compact report, else the size of nelm's complete list.
+int32_t Operations(const json& report, const std::string& list) {
+  const auto it = report.find(list);
+  const int32_t listed = it != report.end() && it->is_array() ? static_cast<int32_t>(it->size()) : 0;
+  return CountAt(report, list + "Count", listed);
+}
+
+}  // namespace
+
 std::optional<pb::DeployReport> ParseDeployReport(absl::string_view message) {
   const json report = json::parse(message.begin(), message.end(), nullptr, /*allow_exceptions=*/false);
   if (!report.is_object()) return std::nullopt;
+  const auto text = [&report](const char* field) {
+    const auto it = report.find(field);
+    return it != report.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   pb::DeployReport parsed;
-  parsed.set_status(report.value("status", ""));
+  parsed.set_status(text("status"));
+  parsed.set_release(text("release"));
+  parsed.set_namespace_(text("namespace"));
+  parsed.set_revision(CountAt(report, "revision", 0));
+  parsed.set_completed_operations(Operations(report, "completedOperations"));
+  parsed.set_canceled_operations(Operations(report, "canceledOperations"));
+  parsed.set_failed_operations(Operations(report, "failedOperations"));
+  if (const auto failed = report.find("failedOperations"); failed != report.end() && failed->is_array()) {
+    for (const json& name : *failed) {
+      if (name.is_string()) parsed.add_failed_operation_names(name.get<std::string>());
+    }
+  }
+  const auto truncated = report.find("truncated");
+  parsed.set_truncated(truncated != report.end() && truncated->is_boolean() && truncated->get<bool>());
   parsed.set_raw_json(std::string(message.substr(0, kDeployReportBytes)));
   return parsed;
 }
@@ -197,9 +235,13 @@ pb::JobObservation FinishedObservation(const json& job, const std::optional<PodO
   std::optional<int> exit_code = outcome ? outcome->exit_code : std::nullopt;
   if (!exit_code && job_succeeded) exit_code = 0;
   if (exit_code) observation.set_exit_code(*exit_code);
+  // A termination message that is no report is the kubelet's tail of the log.
+  std::string kubelet_log_tail;
   if (outcome && !outcome->termination_message.empty()) {
     if (std::optional<pb::DeployReport> report = ParseDeployReport(outcome->termination_message)) {
       *observation.mutable_deploy_report() = *std::move(report);
+    } else {
+      kubelet_log_tail = TailOfLog(outcome->termination_message);
     }
   }
 
@@ -216,6 +258,12 @@ pb::JobObservation FinishedObservation(const json& job, const std::optional<PodO
       observation.set_phase(pb::JOB_PHASE_SUCCEEDED);
       observation.set_drift(pb::DRIFT_RESULT_DRIFTED);
       message.push_back("the cluster differs from the bundle (werf bundle plan exited 2)");
+      explain_condition = false;
+    } else if (exit_code == 3) {
+      observation.set_phase(pb::JOB_PHASE_SUCCEEDED);
+      observation.set_drift(pb::DRIFT_RESULT_DRIFTED);
+      message.push_back(
+          "no resource differs, but the release must be installed again (werf bundle plan exited 3)");
       explain_condition = false;
     } else {
       observation.set_phase(pb::JOB_PHASE_FAILED);
@@ -238,8 +286,16 @@ pb::JobObservation FinishedObservation(const json& job, const std::optional<PodO
       message.push_back(reason.empty() ? text : text.empty() ? reason : absl::StrCat(reason, ": ", text));
     }
   }
-  observation.set_log_tail(log.text);
-  if (!log.unavailable_reason.empty()) message.push_back(absl::StrCat("logs unavailable: ", log.unavailable_reason));
+  if (!log.text.empty() || kubelet_log_tail.empty()) {
+    observation.set_log_tail(log.text);
+    if (!log.unavailable_reason.empty()) message.push_back(absl::StrCat("logs unavailable: ", log.unavailable_reason));
+  } else {
+    observation.set_log_tail(kubelet_log_tail);
+    if (!log.unavailable_reason.empty()) {
+      message.push_back(absl::StrCat("logs unavailable (", log.unavailable_reason,
+                                     "); the log tail is the kubelet's termination message"));
+    }
+  }
   observation.set_message(absl::StrJoin(message, "; "));
   return observation;
 }

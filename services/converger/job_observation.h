@@ -44,7 +44,9 @@ struct PodOutcome {
   std::string pod_name;
   // Set when the container terminated.
   std::optional<int> exit_code;
-  // state.terminated.message: the deploy report werf wrote to /dev/termination-log.
+  // state.terminated.message: the compact deploy report the entrypoint wrote
+  // (werf_entrypoint.h), or, when werf failed without a report, the log tail the
+  // kubelet put there (FallbackToLogsOnError).
   std::string termination_message;
 };
 
@@ -58,15 +60,22 @@ struct LogTail {
   std::string unavailable_reason;
 };
 
-// The observation of a finished Job: phase (drift checks: exit 0 SUCCEEDED+IN_SYNC,
-// 2 SUCCEEDED+DRIFTED, anything else FAILED+ERROR), exit code, deploy report, log
-// tail, times, and a message from the Job's condition, the exit code and the logs.
+// The observation of a finished Job: phase, exit code, deploy report, log tail, times,
+// and a message from the Job's condition, the exit code and the logs. Drift checks
+// (`werf bundle plan --exit-code`): exit 0 SUCCEEDED+IN_SYNC; 2 SUCCEEDED+DRIFTED;
+// 3 (nelm's "no resource changes, but the release must be installed", only with a
+// NELM_FEAT_* gate the converger refuses but an image could set) SUCCEEDED+DRIFTED
+// too, since a correcting apply is what it asks for; anything else FAILED+ERROR.
+// Without a log from the API, a termination message that is not a report is the
+// kubelet's log tail and becomes log_tail.
 pb::JobObservation FinishedObservation(const nlohmann::json& job,
                                        const std::optional<PodOutcome>& outcome,
                                        const LogTail& log);
 
-// werf's --save-deploy-report JSON ({"status": "deployed"|"failed"|"skipped", ...}),
-// raw text bounded to kDeployReportBytes. Nullopt when `message` is not a JSON object.
+// The deploy report: the entrypoint's compact form ({"version":3, "release", "namespace",
+// "revision", "status", "<list>Count", "<list>": [names], "truncated"}) or nelm's own
+// report (the same without counts: the lists are complete). Raw text bounded to
+// kDeployReportBytes. Nullopt when `message` is not a JSON object.
 std::optional<pb::DeployReport> ParseDeployReport(absl::string_view message);
 
 // The last `max_lines` lines of `log`, then at most its last `max_bytes` bytes,

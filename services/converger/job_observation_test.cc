@@ -146,8 +146,12 @@ INSTANTIATE_TEST_SUITE_P(
         OutcomeCase{"DriftInSync", "drift-check", true, 0, pb::JOB_PHASE_SUCCEEDED, pb::DRIFT_RESULT_IN_SYNC, ""},
         OutcomeCase{"DriftDetected", "drift-check", false, 2, pb::JOB_PHASE_SUCCEEDED, pb::DRIFT_RESULT_DRIFTED,
                     "the cluster differs from the bundle"},
+        OutcomeCase{"DriftReleaseMustBeInstalled", "drift-check", false, 3, pb::JOB_PHASE_SUCCEEDED,
+                    pb::DRIFT_RESULT_DRIFTED, "the release must be installed again (werf bundle plan exited 3)"},
         OutcomeCase{"DriftError", "drift-check", false, 1, pb::JOB_PHASE_FAILED, pb::DRIFT_RESULT_ERROR,
-                    "werf exited with code 1"}),
+                    "werf exited with code 1"},
+        OutcomeCase{"DriftKilled", "drift-check", false, 143, pb::JOB_PHASE_FAILED, pb::DRIFT_RESULT_ERROR,
+                    "werf exited with code 143"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(FinishedObservation, DriftDetectedDoesNotBlameTheBackoffLimit) {
@@ -174,6 +178,72 @@ TEST(FinishedObservation, SaysWhenLogsAreUnavailable) {
   EXPECT_EQ(o.log_tail(), "");
   EXPECT_EQ(o.message(), "logs unavailable: no preferred addresses found");
   EXPECT_FALSE(o.has_deploy_report());
+}
+
+TEST(FinishedObservation, TakesTheKubeletsLogTailWhenTheApiServesNoLog) {
+  // werf failed before writing a report: FallbackToLogsOnError put the log's tail in
+  // the termination message.
+  const std::string kubelet_tail = "Error: pull bundle: unauthorized\n";
+  const pb::JobObservation o = FinishedObservation(
+      Finished(Job(), false, "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+      WerfContainerOutcome({Pod("p", 1, kubelet_tail)}), {.text = "", .unavailable_reason = "no node"});
+  EXPECT_FALSE(o.has_deploy_report());
+  EXPECT_EQ(o.log_tail(), "Error: pull bundle: unauthorized");
+  EXPECT_THAT(o.message(), HasSubstr("logs unavailable (no node); the log tail is the kubelet's termination message"));
+
+  const pb::JobObservation with_log =
+      FinishedObservation(Finished(Job(), false), WerfContainerOutcome({Pod("p", 1, kubelet_tail)}),
+                          {.text = "the API's log", .unavailable_reason = ""});
+  EXPECT_EQ(with_log.log_tail(), "the API's log") << "the API's log wins: it is longer";
+}
+
+TEST(ParseDeployReport, ReadsTheEntrypointsCompactReport) {
+  const std::optional<pb::DeployReport> report = ParseDeployReport(
+      R"({"version":3,"release":"shop","namespace":"prod","revision":12,"status":"failed",)"
+      R"("failedOperationsCount":2,"canceledOperationsCount":7,"completedOperationsCount":130,)"
+      R"("failedOperations":["create Deployment/a","update Job/b"],"canceledOperations":["create Service/c"],)"
+      R"("completedOperations":["create ConfigMap/d"],"truncated":true})");
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->status(), "failed");
+  EXPECT_EQ(report->release(), "shop");
+  EXPECT_EQ(report->namespace_(), "prod");
+  EXPECT_EQ(report->revision(), 12);
+  EXPECT_EQ(report->completed_operations(), 130) << "the count, not the names that fitted";
+  EXPECT_EQ(report->canceled_operations(), 7);
+  EXPECT_EQ(report->failed_operations(), 2);
+  EXPECT_THAT(report->failed_operation_names(), ::testing::ElementsAre("create Deployment/a", "update Job/b"));
+  EXPECT_TRUE(report->truncated());
+}
+
+TEST(ParseDeployReport, ReadsNelmsOwnReportOfOver100Operations) {
+  json completed = json::array();
+  for (int i = 0; i < 120; ++i) completed.push_back(absl::StrCat("create resource: v1, Kind=ConfigMap, Name=cm-", i));
+  const json nelm = {{"version", 3},
+                     {"release", "big"},
+                     {"namespace", "prod"},
+                     {"revision", 1},
+                     {"status", "deployed"},
+                     {"completedOperations", completed}};
+  const std::string text = nelm.dump(1, '\t');
+  ASSERT_GT(text.size(), kDeployReportBytes);
+  const std::optional<pb::DeployReport> report = ParseDeployReport(text);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->status(), "deployed");
+  EXPECT_EQ(report->revision(), 1);
+  EXPECT_EQ(report->completed_operations(), 120);
+  EXPECT_EQ(report->failed_operations(), 0);
+  EXPECT_FALSE(report->truncated());
+  EXPECT_EQ(report->raw_json().size(), kDeployReportBytes);
+}
+
+TEST(ParseDeployReport, IgnoresFieldsOfTheWrongType) {
+  const std::optional<pb::DeployReport> report =
+      ParseDeployReport(R"({"status":7,"revision":"3","failedOperationsCount":-1,"failedOperations":[1,"x"]})");
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->status(), "");
+  EXPECT_EQ(report->revision(), 0);
+  EXPECT_EQ(report->failed_operations(), 2) << "a negative count falls back to the list";
+  EXPECT_THAT(report->failed_operation_names(), ::testing::ElementsAre("x"));
 }
 
 TEST(ParseDeployReport, NeedsAJsonObjectAndBoundsTheRawText) {

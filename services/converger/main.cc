@@ -21,11 +21,22 @@ ABSL_FLAG(std::string, job_env, "",
           "env overrides it per name");
 ABSL_FLAG(std::string, watch_namespace, "",
           "Only run and watch werf Jobs in this namespace; empty: all namespaces");
+ABSL_FLAG(std::string, operator_namespace, "",
+          "bundles in this namespace may deploy into any namespace (default: the in-cluster namespace, else "
+          "werf-operator-system); must match the controller's");
+ABSL_FLAG(bool, no_cross_namespace_refs, false,
+          "ignore werf.io/accept-bundles-from grants: only the operator namespace's bundles cross namespaces");
+ABSL_FLAG(std::string, allowed_images, "",
+          "comma-separated images a request may name besides --werf_image (exact, or a prefix ending in *)");
 ABSL_FLAG(uint32_t, capacity, 0,
           "Most werf Jobs this converger runs at once (announced to the hub); 0: no limit");
+ABSL_FLAG(int64_t, job_deadline_factor, 6,
+          "An apply Job's activeDeadlineSeconds is this many times werf's -t plus "
+          "--job_deadline_margin: -t bounds each resource's tracking, and a deploy tracks stage "
+          "after stage. 0: no deadline for apply Jobs");
 ABSL_FLAG(absl::Duration, job_deadline_margin, absl::Minutes(5),
-          "Added to werf's timeout to form the Job's activeDeadlineSeconds (image pull, start-up, "
-          "werf's clean-up)");
+          "Added to the Job's deadline (image pull, start-up, werf's clean-up); a drift check's "
+          "deadline is its timeout plus this margin");
 ABSL_FLAG(int64_t, ttl_seconds_override, 0,
           "FOR TESTS ONLY: when > 0, ttlSecondsAfterFinished of every Job instead of the bundle's "
           "logRetentionDays");
@@ -40,12 +51,21 @@ int Run() {
     LogError("invalid flag", {{"error", job_env.status().ToString()}});
     return 2;
   }
+  if (absl::GetFlag(FLAGS_job_deadline_factor) < 0) {
+    LogError("invalid flag", {{"error", "--job_deadline_factor must be 0 (no deadline) or more"}});
+    return 2;
+  }
   absl::StatusOr<werf::kube::ClusterConfig> cluster =
       werf::kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
   if (!cluster.ok()) {
     LogError("no Kubernetes configuration; set --kubeconfig or run in a cluster",
              {{"error", cluster.status().ToString()}});
     return 1;
+  }
+  std::string operator_namespace = absl::GetFlag(FLAGS_operator_namespace);
+  if (operator_namespace.empty()) {
+    operator_namespace =
+        cluster->origin.rfind("in-cluster", 0) == 0 ? cluster->default_namespace : "werf-operator-system";
   }
   absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> client =
       werf::kube::RestClient::Create(*std::move(cluster));
@@ -57,9 +77,13 @@ int Run() {
   werf::converger::ConvergerOptions options;
   options.builder.default_image = absl::GetFlag(FLAGS_werf_image);
   options.builder.job_env = *std::move(job_env);
+  options.builder.deadline_factor = absl::GetFlag(FLAGS_job_deadline_factor);
   options.builder.deadline_margin = absl::GetFlag(FLAGS_job_deadline_margin);
   options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
   options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);
+  options.tenancy = {.operator_namespace = operator_namespace,
+                     .no_cross_namespace_refs = absl::GetFlag(FLAGS_no_cross_namespace_refs),
+                     .allowed_images = werf::api::SplitList(absl::GetFlag(FLAGS_allowed_images))};
   options.hub.controller_address = absl::GetFlag(FLAGS_controller_address);
   options.hub.version = std::string(werf::common::BuildVersion());
   options.hub.capacity = absl::GetFlag(FLAGS_capacity);

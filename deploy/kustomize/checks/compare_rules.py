@@ -32,6 +32,7 @@ EXPECTED = {
     "converger": rights(
         (BATCH, ["jobs"], ["create", "get", "list", "watch", "delete"]),
         (WERF, ["werfbundles"], ["get"]),
+        (CORE, ["namespaces"], ["get"]),
         (CORE, ["pods"], ["get", "list", "watch"]),
         (CORE, ["pods/log"], ["get"]),
         (CORE, ["secrets"], ["get", "create", "update", "patch", "delete"]),
@@ -42,7 +43,8 @@ EXPECTED = {
         (AUTHN, ["tokenreviews"], ["create"]),
         (AUTHZ, ["subjectaccessreviews"], ["create"])),
 }
-OPERATOR_NAMESPACE_ONLY = {"controller": rights((COORD, ["leases"], ["get", "create", "update"]))}
+OPERATOR_NAMESPACE_ONLY = {"controller": rights((COORD, ["leases"], ["get", "create", "update"]),
+                                                 (CORE, ["secrets"], ["create"]))}
 EVERYONE = rights((AUTHZ, ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"]),
                   (AUTHN, ["selfsubjectreviews"], ["create"]))
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -412,7 +413,8 @@ TEST_F(EndToEndTest, ValuesChangeIsSeenAtOnceAndRevertRedeploysExactlyOnce) {
 }
 
 TEST_F(EndToEndTest, StatusIsQuietWhileSyncedAndDuringABackoff) {
-  StartSystem({.gateway = false, .controller_flags = {"--failure_backoff_base=30s"}});
+  // A backoff longer than the test, so the window below lies inside it.
+  StartSystem({.gateway = false, .controller_flags = {"--failure_backoff_base=90s"}});
   Push({"1.0.0"});
   ApplyBundle("web");
   ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
@@ -443,6 +445,85 @@ TEST_F(EndToEndTest, ControllerKilledWithAJobInFlightFailsOverWithoutDuplicatesO
   EXPECT_EQ(*Field("web", "{.status.history[*].result}"), "Succeeded") << "the result was merged once";
   EXPECT_EQ(Jobs("web").size(), 1u);
   EXPECT_EQ(ResourceVersionChanges("web", absl::Seconds(30)), 0) << "no status-write loop after failover";
+}
+
+// Personas with real RBAC (impersonation): a tenant with only the aggregated `edit` role in
+// its namespace, and a viewer. The operator runs with the base RBAC of deploy/kustomize.
+TEST_F(EndToEndTest, ATenantCanDeployOnlyWhatItsNamespaceIsAllowed) {
+  StartSystem({.gateway = false});
+  const std::string victim = Unique("e2e-victim");
+  ASSERT_OK(Kubectl({"create", "namespace", victim}).status());
+  ASSERT_OK(Kubectl({"-n", victim, "create", "serviceaccount", "admin"}).status());
+  const std::string tenant = absl::StrCat("tenant-", ns_);
+  const std::string viewer = absl::StrCat("viewer-", ns_);
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "rolebinding", "tenant-edit", "--clusterrole=edit",
+                     absl::StrCat("--user=", tenant)}).status());
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "rolebinding", "viewer-view", "--clusterrole=view",
+                     absl::StrCat("--user=", viewer)}).status());
+  ASSERT_OK(testbed::WaitFor("the aggregated edit role to cover werfbundles", [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::string> can = Kubectl({"auth", "can-i", "create", "werfbundles.werf.io", "-n", ns_,
+                                               absl::StrCat("--as=", tenant)});
+    return can.ok() && absl::StripAsciiWhitespace(*can) == "yes";
+  }, absl::Seconds(30)));
+  const std::string secret_value = "s3cret-" + ns_;
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "secret", "generic", "web-secrets",
+                     absl::StrCat("--from-literal=values.yaml=password: ", secret_value)}).status());
+  Push({"1.0.0"});
+  const auto apply_as_tenant = [&](const std::string& name, const std::string& converge) {
+    const std::string yaml = absl::StrCat(
+        "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata: {name: ", name, ", namespace: ", ns_,
+        "}\nspec:\n  registry:\n    url: ", registry_.host, "/", repository_,
+        "\n    insecure: true\n    pollInterval: 2s\n  converge:\n", converge);
+    testbed::RunOptions options;
+    options.stdin_data = yaml;
+    return Kubectl({absl::StrCat("--as=", tenant), "apply", "-f", "-"}, options).status();
+  };
+  // Into another namespace as its admin: RBAC lets the tenant write the bundle, the operator does not run it.
+  ASSERT_OK(apply_as_tenant("escalate", absl::StrCat("    targetNamespace: ", victim, "\n    serviceAccountName: admin\n")));
+  // Its own namespace, but an image of its choosing.
+  ASSERT_OK(apply_as_tenant("miner", "    serviceAccountName: deployer\n    image: evil.example.com/miner:1\n"));
+  // An honest bundle with secret values, for the viewer.
+  ASSERT_OK(apply_as_tenant("web", "    serviceAccountName: deployer\n    valuesFrom:\n      - secretRef: {name: web-secrets}\n"));
+  ASSERT_OK(WaitField("escalate", "{.status.conditions[?(@.type==\"Stalled\")].reason}", "TenancyViolation"));
+  EXPECT_THAT(*Field("escalate", "{.status.lastErrorMessage}"),
+              HasSubstr(absl::StrCat("werf.io/accept-bundles-from=", ns_, "/admin")));
+  ASSERT_OK(WaitField("miner", "{.status.conditions[?(@.type==\"Stalled\")].reason}", "ImageNotAllowed"));
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_TRUE(Jobs("escalate").empty()) << "no Job anywhere";
+  EXPECT_TRUE(Jobs("miner").empty());
+  absl::StatusOr<std::string> events = Kubectl({"-n", ns_, "get", "events", "-o", "json"});
+  ASSERT_TRUE(events.ok());
+  EXPECT_THAT(*events, HasSubstr("TenancyViolation")) << "a Warning Event explains it";
+
+  // The viewer sees every bundle's status, and nothing derived from the Secret's value.
+  absl::StatusOr<std::string> seen =
+      Kubectl({absl::StrCat("--as=", viewer), "-n", ns_, "get", "werfbundles,events", "-o", "json"});
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(*seen, HasSubstr("TenancyViolation"));
+  EXPECT_THAT(*seen, ::testing::Not(HasSubstr(secret_value)));
+  for (const std::string& job : Jobs("web")) {
+    std::pair<std::string, std::string> where = absl::StrSplit(job, '/');
+    absl::StatusOr<std::string> spec = Kubectl({"-n", where.first, "get", "job", where.second, "-o", "json"});
+    ASSERT_TRUE(spec.ok());
+    EXPECT_THAT(*spec, ::testing::Not(HasSubstr(secret_value))) << "the Job carries files, not values";
+  }
+  for (const auto& controller : system_->controllers()) {
+    std::ifstream log(controller->log_path());
+    std::stringstream text;
+    text << log.rdbuf();
+    EXPECT_THAT(text.str(), ::testing::Not(HasSubstr(secret_value))) << "the controller log";
+  }
+
+  // The target grants the tenant's namespace its ServiceAccount: the bundle proceeds.
+  ASSERT_OK(Kubectl({"annotate", "namespace", victim, absl::StrCat("werf.io/accept-bundles-from=", ns_, "/admin")})
+                .status());
+  ASSERT_OK(WaitField("escalate", "{.status.phase}", "Synced"));
+  const std::vector<std::string> granted = Jobs("escalate");
+  ASSERT_EQ(granted.size(), 1u);
+  EXPECT_THAT(granted[0], ::testing::StartsWith(victim + "/"));
+  (void)Kubectl({"-n", ns_, "delete", "werfbundle", "escalate", "--timeout=30s"});
+  (void)Kubectl({"delete", "namespace", victim, "--wait=false"});
 }
 
 TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) {

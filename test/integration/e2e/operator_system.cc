@@ -49,7 +49,7 @@ bool Ready(const ServiceProcess& process) {
 // every process runs with exactly the rights the manifests give it.
 absl::StatusOr<std::map<std::string, std::string>> ServiceKubeconfigs(const std::string& dir) {
   for (const char* file : {"namespace.yaml", "rbac-controller.yaml", "rbac-poller.yaml",
-                           "rbac-converger.yaml", "rbac-gateway.yaml"}) {
+                           "rbac-converger.yaml", "rbac-gateway.yaml", "rbac-users.yaml"}) {
     absl::StatusOr<std::string> applied =
         testbed::Kubectl({"apply", "-f", absl::StrCat(WERF_DEPLOY_BASE_DIR, "/", file)});
     if (!applied.ok()) return applied.status();

@@ -1,0 +1,63 @@
+#include "services/converger/redaction.h"
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace werf::converger {
+namespace {
+
+namespace pb = ::werf::operator_::v1;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(RedactionTest, YamlScalarsAndTheirBase64AreRedacted) {
+  const std::vector<std::string> secrets = SecretStrings("db:\n  password: hunter2-s3cret\n  port: 5432\n");
+  const std::string log = "Error: template: values.db.password=hunter2-s3cret is wrong; b64 " +
+                          absl::Base64Escape("hunter2-s3cret") + "; port 5432";
+  const std::string redacted = Redact(log, secrets);
+  EXPECT_THAT(redacted, Not(HasSubstr("hunter2-s3cret")));
+  EXPECT_THAT(redacted, Not(HasSubstr(absl::Base64Escape("hunter2-s3cret"))));
+  EXPECT_THAT(redacted, HasSubstr("password=[redacted]"));
+  EXPECT_THAT(redacted, HasSubstr("port 5432")) << "short scalars are left alone";
+}
+
+TEST(RedactionTest, DockerConfigAuthPartsAreRedacted) {
+  const std::string auth = absl::Base64Escape("robot:p4ssw0rd-xyz");
+  const std::vector<std::string> secrets =
+      SecretStrings(R"({"auths":{"registry.example.com":{"auth":")" + auth + R"("}}})");
+  const std::string redacted =
+      Redact("pull failed: user robot:p4ssw0rd-xyz, token p4ssw0rd-xyz, header Basic " + auth, secrets);
+  EXPECT_THAT(redacted, Not(HasSubstr("p4ssw0rd-xyz")));
+  EXPECT_THAT(redacted, Not(HasSubstr(auth)));
+}
+
+TEST(RedactionTest, OnlyKeysNamedSecretInTheJobSecretAreUsed) {
+  const nlohmann::json job_secret = {
+      {"metadata", {{"annotations", {{kSecretKeysAnnotation, "values-1.yaml"}}}}},
+      {"data",
+       {{"values-0.yaml", absl::Base64Escape("image: registry.example.com/app\n")},
+        {"values-1.yaml", absl::Base64Escape("token: abcdef123456\n")}}}};
+  const std::vector<std::string> secrets = SecretStringsOfJobSecret(job_secret);
+  const std::string redacted = Redact("using registry.example.com/app with token abcdef123456", secrets);
+  EXPECT_EQ(redacted, "using registry.example.com/app with token [redacted]");
+}
+
+TEST(RedactionTest, ObservationTextIsRedacted) {
+  pb::JobObservation observation;
+  observation.set_log_tail("Error: secret value topsecret-1 printed");
+  observation.set_message("failed: topsecret-1");
+  observation.mutable_deploy_report()->set_raw_json(R"({"failed":"topsecret-1"})");
+  RedactObservation(observation, SecretStrings("key: topsecret-1"));
+  EXPECT_EQ(observation.log_tail(), "Error: secret value [redacted] printed");
+  EXPECT_EQ(observation.message(), "failed: [redacted]");
+  EXPECT_THAT(observation.deploy_report().raw_json(), Not(HasSubstr("topsecret-1")));
+}
+
+TEST(RedactionTest, NotYamlStillRedactsWholeLines) {
+  const std::vector<std::string> secrets = SecretStrings("{{not: yaml\nline-two-secret");
+  EXPECT_EQ(Redact("x line-two-secret y", secrets), "x [redacted] y");
+}
+
+}  // namespace
+}  // namespace werf::converger
