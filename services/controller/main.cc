@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "libs/api/tenancy_flags.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/flags.h"
@@ -35,14 +36,6 @@ ABSL_FLAG(absl::Duration, failure_backoff_base, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, failure_backoff_max, absl::Minutes(10), "cap of the retry delay");
 ABSL_FLAG(absl::Duration, recheck_interval, absl::Seconds(15),
           "how often a bundle stalled on a missing object is looked at again");
-ABSL_FLAG(std::string, operator_namespace, "",
-          "bundles in this namespace may deploy into any namespace (default: the in-cluster namespace, else "
-          "werf-operator-system)");
-ABSL_FLAG(bool, no_cross_namespace_refs, false,
-          "ignore werf.io/accept-bundles-from grants: only the operator namespace's bundles cross namespaces");
-ABSL_FLAG(std::string, allowed_images, "",
-          "comma-separated images spec.converge.image may name (exact, or a prefix ending in *); empty: none, "
-          "only the converger's werf image");
 ABSL_FLAG(absl::Duration, min_poll_interval, absl::Minutes(1), "smallest spec.registry.pollInterval accepted");
 ABSL_FLAG(absl::Duration, min_drift_interval, absl::Minutes(1),
           "smallest spec.converge.driftDetection.interval accepted");
@@ -78,8 +71,7 @@ int main(int argc, char** argv) {
       config->origin.rfind("in-cluster", 0) == 0 ? config->default_namespace : "werf-operator-system";
   std::string lease_namespace = absl::GetFlag(FLAGS_leader_election_namespace);
   if (lease_namespace.empty()) lease_namespace = own_namespace;
-  std::string operator_namespace = absl::GetFlag(FLAGS_operator_namespace);
-  if (operator_namespace.empty()) operator_namespace = own_namespace;
+  const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(own_namespace);
   absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest = werf::kube::RestClient::Create(*config);
   if (!rest.ok()) {
     werf::common::LogError("cannot create the Kubernetes client", {{"error", rest.status().ToString()}});
@@ -87,7 +79,7 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<werf::kube::RestClient> client = *std::move(rest);
 
-  absl::StatusOr<std::string> values_key = werf::controller::LoadOrCreateValuesKey(*client, operator_namespace);
+  absl::StatusOr<std::string> values_key = werf::controller::LoadOrCreateValuesKey(*client, own_namespace);
   if (!values_key.ok()) {
     werf::common::LogError("cannot load the values key; the controller needs get and create on Secrets in its "
                            "namespace (deploy/kustomize/base/rbac-controller.yaml)",
@@ -101,9 +93,7 @@ int main(int argc, char** argv) {
                   .decide = {.failure_backoff_base = absl::GetFlag(FLAGS_failure_backoff_base),
                              .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max),
                              .recheck_interval = absl::GetFlag(FLAGS_recheck_interval),
-                             .tenancy = {.operator_namespace = operator_namespace,
-                                         .no_cross_namespace_refs = absl::GetFlag(FLAGS_no_cross_namespace_refs),
-                                         .allowed_images = werf::api::SplitList(absl::GetFlag(FLAGS_allowed_images))},
+                             .tenancy = tenancy,
                              .min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval),
                              .min_drift_interval = absl::GetFlag(FLAGS_min_drift_interval)},
                   .identity = identity,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "libs/api/tenancy_flags.h"
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
@@ -21,13 +22,6 @@ ABSL_FLAG(std::string, job_env, "",
           "env overrides it per name");
 ABSL_FLAG(std::string, watch_namespace, "",
           "Only run and watch werf Jobs in this namespace; empty: all namespaces");
-ABSL_FLAG(std::string, operator_namespace, "",
-          "bundles in this namespace may deploy into any namespace (default: the in-cluster namespace, else "
-          "werf-operator-system); must match the controller's");
-ABSL_FLAG(bool, no_cross_namespace_refs, false,
-          "ignore werf.io/accept-bundles-from grants: only the operator namespace's bundles cross namespaces");
-ABSL_FLAG(std::string, allowed_images, "",
-          "comma-separated images a request may name besides --werf_image (exact, or a prefix ending in *)");
 ABSL_FLAG(uint32_t, capacity, 0,
           "Most werf Jobs this converger runs at once (announced to the hub); 0: no limit");
 ABSL_FLAG(int64_t, job_deadline_factor, 6,
@@ -62,11 +56,8 @@ int Run() {
              {{"error", cluster.status().ToString()}});
     return 1;
   }
-  std::string operator_namespace = absl::GetFlag(FLAGS_operator_namespace);
-  if (operator_namespace.empty()) {
-    operator_namespace =
-        cluster->origin.rfind("in-cluster", 0) == 0 ? cluster->default_namespace : "werf-operator-system";
-  }
+  const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(
+      cluster->origin.rfind("in-cluster", 0) == 0 ? cluster->default_namespace : "werf-operator-system");
   absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> client =
       werf::kube::RestClient::Create(*std::move(cluster));
   if (!client.ok()) {
@@ -81,9 +72,7 @@ int Run() {
   options.builder.deadline_margin = absl::GetFlag(FLAGS_job_deadline_margin);
   options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
   options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);
-  options.tenancy = {.operator_namespace = operator_namespace,
-                     .no_cross_namespace_refs = absl::GetFlag(FLAGS_no_cross_namespace_refs),
-                     .allowed_images = werf::api::SplitList(absl::GetFlag(FLAGS_allowed_images))};
+  options.tenancy = tenancy;
   options.hub.controller_address = absl::GetFlag(FLAGS_controller_address);
   options.hub.version = std::string(werf::common::BuildVersion());
   options.hub.capacity = absl::GetFlag(FLAGS_capacity);
