@@ -193,6 +193,7 @@ subjects: [{kind: ServiceAccount, name: cluster-viewer, namespace: )", a(), R"(}
       absl::StatusOr<std::string> minted = testbed::MintServiceAccountToken(ns, account);
       ASSERT_TRUE(minted.ok()) << minted.status();
       *token = *minted;
+      tokens_.push_back(*minted);
     }
 
     absl::StatusOr<std::unique_ptr<GatewayProcess>> gateway = GatewayProcess::Start(
@@ -203,6 +204,14 @@ subjects: [{kind: ServiceAccount, name: cluster-viewer, namespace: )", a(), R"(}
   }
 
   void TearDown() override {
+    // Tokens are secrets: none reaches the gateway's log, whatever happened to them.
+    if (gateway_ != nullptr) {
+      for (const std::string& line : gateway_->LogLines()) {
+        for (const std::string& token : tokens_) {
+          EXPECT_FALSE(absl::StrContains(line, token)) << "a token in the log: " << line;
+        }
+      }
+    }
     if (!cluster_viewer_binding_.empty()) {
       (void)testbed::Kubectl({"delete", "clusterrolebinding", cluster_viewer_binding_, "--ignore-not-found"});
     }
@@ -270,6 +279,7 @@ subjects: [{kind: ServiceAccount, name: cluster-viewer, namespace: )", a(), R"(}
   std::string editor_;          // team-b: edit; team-a: watch only
   std::string viewer_;          // team-a: view
   std::string cluster_viewer_;  // everywhere: view
+  std::vector<std::string> tokens_;  // every token the test used, none of which may be logged
   std::unique_ptr<GatewayProcess> gateway_;
 };
 
@@ -377,6 +387,7 @@ TEST_F(GatewayTenancyTest, ExpiredAndUnknownTokensAreRefused) {
   absl::StatusOr<std::string> expired =
       testbed::SignServiceAccountToken(b(), "editor", absl::Now() - absl::Minutes(5));
   ASSERT_TRUE(expired.ok()) << expired.status();
+  tokens_.push_back(*expired);
   for (const std::string& token : {*expired, std::string("not-a-token"), std::string("e30.e30.c2ln")}) {
     EXPECT_THAT(Call(token, "ListBundles", nlohmann::json::object()), HasSubstr("Code: Unauthenticated"));
     std::unique_ptr<Stream> grpc = GrpcWatch(token, nlohmann::json::object(), 5);
@@ -393,6 +404,7 @@ TEST_F(GatewayTenancyTest, AWatchEndsWhenItsTokenExpires) {
   const absl::Time expires = absl::Now() + absl::Seconds(10);
   absl::StatusOr<std::string> token = testbed::SignServiceAccountToken(b(), "editor", expires);
   ASSERT_TRUE(token.ok()) << token.status();
+  tokens_.push_back(*token);
   ASSERT_THAT(Call(*token, "ListBundles", nlohmann::json::object()), HasSubstr(b()))
       << "the signed token is accepted before it expires";
   std::unique_ptr<Stream> grpc = GrpcWatch(*token, nlohmann::json::object(), 40);
@@ -427,6 +439,7 @@ subjects: [{kind: ServiceAccount, name: leaving, namespace: )", b(), R"(}]
                   .ok());
   absl::StatusOr<std::string> token = testbed::MintServiceAccountToken(b(), "leaving");
   ASSERT_TRUE(token.ok()) << token.status();
+  tokens_.push_back(*token);
   std::unique_ptr<Stream> grpc = GrpcWatch(*token, {{"namespace", b()}}, 40);
   std::unique_ptr<Stream> sse = SseWatch(*token, absl::StrCat("?namespace=", b()), 40);
   WaitForOpenWatches("grpc", 1);
@@ -436,9 +449,12 @@ subjects: [{kind: ServiceAccount, name: leaving, namespace: )", b(), R"(}]
   grpc->Join();
   sse->Join();
 
-  EXPECT_LT(grpc->ended() - deleted, kRevocationBudget) << grpc->output();
+  // The API server itself remembers a token it accepted for 10 s (its authentication
+  // cache), so a deleted ServiceAccount's token passes TokenReview for that long.
+  constexpr absl::Duration kApiServerTokenCache = absl::Seconds(10);
+  EXPECT_LT(grpc->ended() - deleted, kApiServerTokenCache + kRevocationBudget) << grpc->output();
   EXPECT_THAT(grpc->output(), HasSubstr("Code: Unauthenticated"));
-  EXPECT_LT(sse->ended() - deleted, kRevocationBudget) << sse->output();
+  EXPECT_LT(sse->ended() - deleted, kApiServerTokenCache + kRevocationBudget) << sse->output();
   const SseEvents events = ParseSse(sse->output());
   ASSERT_TRUE(events.error.is_object()) << sse->output();
   EXPECT_EQ(events.error["status"], "UNAUTHENTICATED");
