@@ -418,7 +418,8 @@ TEST_F(GatewayTenancyTest, AWatchEndsWhenItsTokenExpires) {
 
   for (const Stream* stream : {grpc.get(), sse.get()}) {
     EXPECT_GE(stream->ended(), expires - absl::Seconds(1)) << stream->output();
-    EXPECT_LT(stream->ended(), expires + absl::Seconds(4)) << stream->output();
+    // Well before the API server's leeway (a minute) would end it.
+    EXPECT_LT(stream->ended(), expires + absl::Seconds(6)) << stream->output();
   }
   EXPECT_THAT(grpc->output(), HasSubstr("Code: Unauthenticated"));
   EXPECT_THAT(grpc->output(), HasSubstr("expired"));
