@@ -63,9 +63,9 @@ for tag in 1.0.0 1.1.0 1.2.0 2.0.0-rc.1; do
   crane append --insecure -f "$empty_layer" -t "$WERF_TESTBED_REGISTRY_ANON/demo/hello:$tag" >/dev/null 2>&1
 done
 
-# The samples poll every 30 s so a pushed tag shows quickly; production's floor is a minute.
-start controller "$build/services/controller/werf-controller" --leader_election_namespace=werf-operator-system \
-  --min_poll_interval=10s
+# The samples poll every minute: the CRD refuses shorter intervals (and the controller's
+# --min_poll_interval floor, 1m by default, matches it).
+start controller "$build/services/controller/werf-controller" --leader_election_namespace=werf-operator-system
 start poller "$build/services/poller/werf-poller" --controller_address="$controller_grpc"
 start converger "$build/services/converger/werf-converger" --controller_address="$controller_grpc"
 start gateway "$build/services/gateway/werf-gateway"
@@ -79,7 +79,7 @@ spec:
     url: $WERF_TESTBED_REGISTRY_ANON/demo/hello
     versionConstraint: "^1.0"
     plainHTTP: true   # the test bed registry speaks HTTP: werf gets --insecure-registry
-    pollInterval: 30s
+    pollInterval: 1m
   converge:
     serviceAccountName: deployer
 ---

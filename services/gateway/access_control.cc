@@ -12,7 +12,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "services/gateway/gateway_metrics.h"
+#include "services/gateway/token_expiry.h"
 
 namespace werf::gateway {
 namespace {
@@ -37,7 +39,8 @@ std::string DecisionKey(const UserInfo& user, const AccessRequest& request) {
   return key;
 }
 
-// Kubernetes' own wording, so the message reads like kubectl's.
+}  // namespace
+
 std::string DeniedMessage(const Caller& caller, const AccessRequest& request) {
   std::string message = absl::StrCat("user \"", caller.DisplayName(), "\" cannot ", request.verb,
                                      " resource \"werfbundles\" in API group \"werf.io\"");
@@ -49,8 +52,6 @@ std::string DeniedMessage(const Caller& caller, const AccessRequest& request) {
   }
   return message;
 }
-
-}  // namespace
 
 absl::string_view BearerToken(absl::string_view authorization) {
   authorization = absl::StripAsciiWhitespace(authorization);
@@ -64,10 +65,10 @@ absl::string_view BearerToken(absl::string_view authorization) {
 
 // --- NamespaceAccess --------------------------------------------------------------------
 
-NamespaceAccess::NamespaceAccess(Authorizer* authorizer, Caller caller, std::string verb,
-                                 absl::flat_hash_map<std::string, bool> decided)
-    : authorizer_(authorizer), caller_(std::move(caller)), verb_(std::move(verb)),
-      decided_(std::move(decided)) {}
+NamespaceAccess::NamespaceAccess(Authorizer* authorizer, Caller caller, std::vector<std::string> verbs,
+                                 bool cluster_wide, absl::flat_hash_map<std::string, bool> decided)
+    : authorizer_(authorizer), caller_(std::move(caller)), verbs_(std::move(verbs)),
+      cluster_wide_(cluster_wide), decided_(std::move(decided)) {}
 
 bool NamespaceAccess::AllowsKnown(absl::string_view ns) const {
   if (all()) return true;
@@ -82,18 +83,18 @@ bool NamespaceAccess::Decide(absl::string_view ns) {
     absl::ReaderMutexLock lock(&mu_);
     if (const auto it = decided_.find(ns); it != decided_.end()) return it->second;
   }
-  const absl::StatusOr<bool> allowed =
-      authorizer_->Allowed(caller_, AccessRequest{verb_, std::string(ns), ""});
-  if (!allowed.ok()) {
+  const absl::StatusOr<std::optional<std::string>> denied = authorizer_->FirstDenied(caller_, verbs_, ns);
+  if (!denied.ok()) {
     // Undecided stays undecided: the next change in the namespace asks again.
     common::LogWarning("cannot decide access to a namespace; hiding it for now",
                        {{"namespace", ns}, {"user", caller_.DisplayName()},
-                        {"error", allowed.status().ToString()}});
+                        {"error", denied.status().ToString()}});
     return false;
   }
+  const bool allowed = !denied->has_value();
   absl::MutexLock lock(&mu_);
-  decided_.insert_or_assign(std::string(ns), *allowed);
-  return *allowed;
+  decided_.insert_or_assign(std::string(ns), allowed);
+  return allowed;
 }
 
 std::vector<std::string> NamespaceAccess::AllowedNamespaces() const {
@@ -104,6 +105,24 @@ std::vector<std::string> NamespaceAccess::AllowedNamespaces() const {
   }
   std::sort(allowed.begin(), allowed.end());
   return allowed;
+}
+
+absl::Status NamespaceAccess::Recheck() {
+  if (authorizer_ == nullptr) return absl::OkStatus();
+  RETURN_IF_ERROR(authorizer_->Reauthenticate(caller_));
+  // What this access relies on ("" for the cluster scope); asked outside the lock
+  // (reviews may take a while).
+  const std::vector<std::string> relied_on =
+      cluster_wide_ ? std::vector<std::string>{""} : AllowedNamespaces();
+  for (const std::string& ns : relied_on) {
+    ASSIGN_OR_RETURN(std::optional<std::string> denied, authorizer_->FirstDenied(caller_, verbs_, ns));
+    if (denied.has_value()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          DeniedMessage(caller_, {*denied, ns, ""}),
+          " any more; this watch ends (start a new one to watch what you may see now)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // --- Authorizer ----------------------------------------------------------------------------
@@ -122,12 +141,36 @@ absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view authorization)
         "this gateway requires a Kubernetes bearer token: send the header "
         "\"authorization: Bearer <token>\" (e.g. from kubectl create token <serviceaccount>)");
   }
-  const std::string key = Sha256Hex(token);
-  const absl::Time now = absl::Now();
-  if (std::optional<absl::StatusOr<UserInfo>> cached = tokens_.Get(key, now)) {
-    if (!cached->ok()) return cached->status();
-    return Caller::User(**std::move(cached));
+  const absl::Time expiry = UnverifiedJwtExpiry(token).value_or(absl::InfiniteFuture());
+  ASSIGN_OR_RETURN(UserInfo user, ReviewToken(token, expiry));
+  return Caller(std::make_shared<const Caller::Identity>(
+      Caller::Identity{std::move(user), std::string(token), expiry}));
+}
+
+absl::Status Authorizer::Reauthenticate(const Caller& caller) {
+  if (!enabled() || caller.identity_ == nullptr || caller.identity_->token.empty()) {
+    return absl::OkStatus();
   }
+  const Caller::Identity& identity = *caller.identity_;
+  ASSIGN_OR_RETURN(UserInfo user, ReviewToken(identity.token, identity.token_expiry));
+  if (user.username != identity.user.username || user.uid != identity.user.uid) {
+    // Cannot happen with Kubernetes' authenticators; if it did, the decisions made for
+    // the first user must not serve another.
+    return absl::UnauthenticatedError(
+        "the bearer token now names another user; start a new request with it");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UserInfo> Authorizer::ReviewToken(absl::string_view token, absl::Time expiry) {
+  const absl::Time now = absl::Now();
+  if (now >= expiry) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the bearer token expired at ", absl::FormatTime(absl::RFC3339_sec, expiry, absl::UTCTimeZone()),
+        "; get a new one (e.g. kubectl create token <serviceaccount>)"));
+  }
+  const std::string key = Sha256Hex(token);
+  if (std::optional<absl::StatusOr<UserInfo>> cached = tokens_.Get(key, now)) return *std::move(cached);
   absl::StatusOr<UserInfo> reviewed = reviewer_->ReviewToken(token);
   if (reviewed.ok()) {
     CountAccessReview("token", "allowed");
@@ -137,9 +180,9 @@ absl::StatusOr<Caller> Authorizer::Authenticate(absl::string_view authorization)
     CountAccessReview("token", "error");
     return reviewed.status();  // not cached: the next request asks again
   }
-  tokens_.Put(key, reviewed, now + options_.cache_ttl, now);
-  if (!reviewed.ok()) return reviewed.status();
-  return Caller::User(*std::move(reviewed));
+  // Not remembered past the token's own expiry.
+  tokens_.Put(key, reviewed, std::min(now + options_.cache_ttl, expiry), now);
+  return reviewed;
 }
 
 absl::StatusOr<bool> Authorizer::Allowed(const Caller& caller, const AccessRequest& request) {
@@ -158,6 +201,16 @@ absl::StatusOr<bool> Authorizer::Allowed(const Caller& caller, const AccessReque
   return *allowed;
 }
 
+absl::StatusOr<std::optional<std::string>> Authorizer::FirstDenied(const Caller& caller,
+                                                                   const std::vector<std::string>& verbs,
+                                                                   absl::string_view ns) {
+  for (const std::string& verb : verbs) {
+    ASSIGN_OR_RETURN(bool allowed, Allowed(caller, AccessRequest{verb, std::string(ns), ""}));
+    if (!allowed) return verb;
+  }
+  return std::nullopt;
+}
+
 absl::Status Authorizer::Authorize(const Caller& caller, const AccessRequest& request) {
   absl::StatusOr<bool> allowed = Allowed(caller, request);
   if (!allowed.ok()) return allowed.status();
@@ -166,26 +219,35 @@ absl::Status Authorizer::Authorize(const Caller& caller, const AccessRequest& re
 }
 
 absl::StatusOr<std::shared_ptr<NamespaceAccess>> Authorizer::ScopeNamespaces(
-    const Caller& caller, absl::string_view verb, const std::vector<std::string>& known_namespaces) {
-  const AccessRequest cluster_wide{std::string(verb), "", ""};
-  absl::StatusOr<bool> everywhere = Allowed(caller, cluster_wide);
-  if (!everywhere.ok()) return everywhere.status();
-  if (*everywhere) return std::make_shared<NamespaceAccess>();
-
+    const Caller& caller, const std::vector<std::string>& verbs, absl::string_view ns,
+    const std::vector<std::string>& known_namespaces) {
+  if (!ns.empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> denied, FirstDenied(caller, verbs, ns));
+    if (denied.has_value()) {
+      return absl::PermissionDeniedError(DeniedMessage(caller, {*denied, std::string(ns), ""}));
+    }
+    return std::make_shared<NamespaceAccess>(this, caller, verbs, /*cluster_wide=*/false,
+                                             absl::flat_hash_map<std::string, bool>{{std::string(ns), true}});
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> denied_everywhere, FirstDenied(caller, verbs, ""));
+  if (!denied_everywhere.has_value()) {
+    return std::make_shared<NamespaceAccess>(this, caller, verbs, /*cluster_wide=*/true,
+                                             absl::flat_hash_map<std::string, bool>{});
+  }
   absl::flat_hash_map<std::string, bool> decided;
   bool any = false;
-  for (const std::string& ns : known_namespaces) {
-    absl::StatusOr<bool> allowed = Allowed(caller, AccessRequest{std::string(verb), ns, ""});
-    if (!allowed.ok()) return allowed.status();
-    decided.emplace(ns, *allowed);
-    any = any || *allowed;
+  for (const std::string& known : known_namespaces) {
+    ASSIGN_OR_RETURN(std::optional<std::string> denied, FirstDenied(caller, verbs, known));
+    decided.emplace(known, !denied.has_value());
+    any = any || !denied.has_value();
   }
   if (!any) {
     return absl::PermissionDeniedError(absl::StrCat(
-        DeniedMessage(caller, cluster_wide), ", nor in any namespace that holds WerfBundles; "
-        "ask for a namespace you may ", verb, " in, or for a Role granting it"));
+        DeniedMessage(caller, {*denied_everywhere, "", ""}),
+        ", nor in any namespace that holds WerfBundles; ask for a namespace you may ",
+        absl::StrJoin(verbs, " and "), " in, or for a Role granting it"));
   }
-  return std::make_shared<NamespaceAccess>(this, caller, std::string(verb), std::move(decided));
+  return std::make_shared<NamespaceAccess>(this, caller, verbs, /*cluster_wide=*/false, std::move(decided));
 }
 
 }  // namespace werf::gateway

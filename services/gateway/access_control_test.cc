@@ -6,6 +6,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/gateway/fake_access_reviewer.h"
 #include "services/gateway/kube_access_reviewer.h"
 
 namespace werf::gateway {
@@ -13,29 +17,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Stands in for the API server's reviews in these unit tests of the caching and
-// scoping logic; the real reviews are exercised against the test bed's API server
-// in integration/gateway_auth_test.cc.
-class FakeReviewer : public AccessReviewer {
- public:
-  absl::StatusOr<UserInfo> ReviewToken(absl::string_view token) override {
-    ++token_reviews;
-    if (!reachable) return absl::UnavailableError("API server down");
-    if (token != "good") return absl::UnauthenticatedError("bad token");
-    return UserInfo{.username = "alice", .uid = "u1", .groups = {"devs"}, .extra = {}};
-  }
-  absl::StatusOr<bool> ReviewAccess(const UserInfo& user, const AccessRequest& request) override {
-    ++access_reviews;
-    if (!reachable) return absl::UnavailableError("API server down");
-    return grants.contains(std::make_tuple(user.username, request.verb, request.ns));
-  }
-
-  bool reachable = true;
-  std::set<std::tuple<std::string, std::string, std::string>> grants;  // user, verb, namespace
-  int token_reviews = 0;
-  int access_reviews = 0;
-};
 
 class AuthorizerTest : public ::testing::Test {
  protected:
@@ -51,7 +32,7 @@ TEST(AuthorizerDisabledTest, AllowsAnyone) {
   ASSERT_TRUE(caller.ok());
   EXPECT_EQ(caller->user(), nullptr);
   EXPECT_TRUE(authorizer.Authorize(*caller, {"list", "x", ""}).ok());
-  absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope = authorizer.ScopeNamespaces(*caller, "list", {});
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope = authorizer.ScopeNamespaces(*caller, {"list"}, "", {});
   ASSERT_TRUE(scope.ok());
   EXPECT_TRUE((*scope)->all());
 }
@@ -101,7 +82,7 @@ TEST_F(AuthorizerTest, DeniesWithKubernetesWording) {
 TEST_F(AuthorizerTest, ScopesClusterWideRequestsToAllowedNamespaces) {
   reviewer_->grants.emplace("alice", "list", "shop");
   absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope =
-      authorizer_.ScopeNamespaces(alice_, "list", {"blog", "shop"});
+      authorizer_.ScopeNamespaces(alice_, {"list"}, "", {"blog", "shop"});
   ASSERT_TRUE(scope.ok()) << scope.status();
   NamespaceAccess& access = **scope;
   EXPECT_FALSE(access.all());
@@ -121,7 +102,7 @@ TEST_F(AuthorizerTest, ScopesClusterWideRequestsToAllowedNamespaces) {
 TEST_F(AuthorizerTest, ClusterWideGrantsAllowEveryNamespace) {
   reviewer_->grants.emplace("alice", "watch", "");
   absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope =
-      authorizer_.ScopeNamespaces(alice_, "watch", {"blog", "shop"});
+      authorizer_.ScopeNamespaces(alice_, {"watch"}, "", {"blog", "shop"});
   ASSERT_TRUE(scope.ok());
   EXPECT_TRUE((*scope)->all());
   EXPECT_EQ(reviewer_->access_reviews, 1);
@@ -129,9 +110,165 @@ TEST_F(AuthorizerTest, ClusterWideGrantsAllowEveryNamespace) {
 
 TEST_F(AuthorizerTest, NoNamespaceAtAllIsPermissionDenied) {
   absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope =
-      authorizer_.ScopeNamespaces(alice_, "list", {"blog", "shop"});
+      authorizer_.ScopeNamespaces(alice_, {"list"}, "", {"blog", "shop"});
   EXPECT_EQ(scope.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(scope.status().message(), HasSubstr("at the cluster scope, nor in any namespace"));
+}
+
+// A JWT whose payload holds only `exp`; the fake reviewer accepts whatever it is told.
+std::string JwtExpiringAt(absl::Time expiry) {
+  return absl::StrCat("e30.", absl::WebSafeBase64Escape(absl::StrCat(R"({"exp":)", absl::ToUnixSeconds(expiry), "}")),
+                      ".sig");
+}
+
+TEST_F(AuthorizerTest, AWatchNeedsListAsWellAsWatch) {
+  reviewer_->grants.emplace("alice", "watch", "shop");
+  reviewer_->grants.emplace("alice", "list", "blog");
+  reviewer_->grants.emplace("alice", "watch", "blog");
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> shop =
+      authorizer_.ScopeNamespaces(alice_, {"list", "watch"}, "shop", {});
+  EXPECT_EQ(shop.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(shop.status().message(), HasSubstr("cannot list resource \"werfbundles\""));
+  EXPECT_THAT(shop.status().message(), HasSubstr("in the namespace \"shop\""));
+
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> all =
+      authorizer_.ScopeNamespaces(alice_, {"list", "watch"}, "", {"blog", "shop"});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT((*all)->AllowedNamespaces(), ElementsAre("blog"));
+}
+
+TEST_F(AuthorizerTest, AnExpiredJwtIsRefusedWithoutAReview) {
+  const std::string token = JwtExpiringAt(absl::Now() - absl::Seconds(5));
+  reviewer_->users.emplace(token, UserInfo{.username = "alice", .uid = "", .groups = {}, .extra = {}});
+  absl::StatusOr<Caller> caller = authorizer_.Authenticate(absl::StrCat("Bearer ", token));
+  EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(caller.status().message(), HasSubstr("the bearer token expired at"));
+  EXPECT_EQ(reviewer_->token_reviews, 0);
+}
+
+TEST_F(AuthorizerTest, ATokenIsNotAcceptedPastItsExpiryWhateverTheCacheSays) {
+  // The cache would keep the review for a minute; the token says a second. JWT times are
+  // whole seconds: start just after one, so the token has that second to live.
+  absl::SleepFor(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1) - absl::Now());
+  const absl::Time expiry = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1);
+  const std::string token = JwtExpiringAt(expiry);
+  reviewer_->users.emplace(token, UserInfo{.username = "alice", .uid = "", .groups = {}, .extra = {}});
+  absl::StatusOr<Caller> caller = authorizer_.Authenticate(absl::StrCat("Bearer ", token));
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->token_expiry(), expiry);
+  EXPECT_TRUE(authorizer_.Reauthenticate(*caller).ok());
+  absl::SleepFor(expiry - absl::Now() + absl::Milliseconds(10));
+  const absl::Status expired = authorizer_.Reauthenticate(*caller);
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(expired.message(), HasSubstr("expired"));
+  EXPECT_EQ(reviewer_->token_reviews, 1);
+}
+
+// Re-checks with nothing cached, so that every change on the API server shows at once.
+class RecheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Caller> caller = authorizer_.Authenticate("Bearer good");
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    caller_ = *caller;
+    for (const char* verb : {"list", "watch"}) reviewer_->grants.emplace("alice", verb, "shop");
+  }
+
+  std::shared_ptr<NamespaceAccess> Scope(absl::string_view ns) {
+    absl::StatusOr<std::shared_ptr<NamespaceAccess>> scope =
+        authorizer_.ScopeNamespaces(caller_, {"list", "watch"}, ns, {"blog", "shop"});
+    EXPECT_TRUE(scope.ok()) << scope.status();
+    return scope.ok() ? *scope : nullptr;
+  }
+
+  std::shared_ptr<FakeReviewer> reviewer_ = std::make_shared<FakeReviewer>();
+  Authorizer authorizer_{reviewer_, {.cache_ttl = absl::ZeroDuration()}};
+  Caller caller_ = Caller::Anyone();
+};
+
+TEST_F(RecheckTest, PassesWhileNothingChanged) {
+  std::shared_ptr<NamespaceAccess> access = Scope("");
+  ASSERT_NE(access, nullptr);
+  EXPECT_TRUE(access->rechecked());
+  EXPECT_TRUE(access->Recheck().ok());
+  EXPECT_THAT(access->AllowedNamespaces(), ElementsAre("shop"));
+}
+
+TEST_F(RecheckTest, ARejectedTokenIsUnauthenticated) {
+  std::shared_ptr<NamespaceAccess> access = Scope("shop");
+  ASSERT_NE(access, nullptr);
+  reviewer_->users.clear();
+  EXPECT_EQ(access->Recheck().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(RecheckTest, ARevokedNamespaceIsPermissionDeniedNamingIt) {
+  for (absl::string_view ns : {"shop", ""}) {
+    std::shared_ptr<NamespaceAccess> access = Scope(ns);
+    ASSERT_NE(access, nullptr);
+    reviewer_->grants.erase(std::make_tuple("alice", "watch", "shop"));
+    const absl::Status revoked = access->Recheck();
+    EXPECT_EQ(revoked.code(), absl::StatusCode::kPermissionDenied) << ns;
+    EXPECT_THAT(revoked.message(),
+                HasSubstr("user \"alice\" cannot watch resource \"werfbundles\" in API group \"werf.io\" "
+                          "in the namespace \"shop\" any more; this watch ends"));
+    reviewer_->grants.emplace("alice", "watch", "shop");
+  }
+}
+
+TEST_F(RecheckTest, ARevokedClusterWideGrantIsPermissionDenied) {
+  for (const char* verb : {"list", "watch"}) reviewer_->grants.emplace("alice", verb, "");
+  std::shared_ptr<NamespaceAccess> access = Scope("");
+  ASSERT_NE(access, nullptr);
+  EXPECT_TRUE(access->all());
+  EXPECT_TRUE(access->Recheck().ok());
+  reviewer_->grants.erase(std::make_tuple("alice", "list", ""));
+  const absl::Status revoked = access->Recheck();
+  EXPECT_EQ(revoked.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(revoked.message(), HasSubstr("cannot list resource \"werfbundles\" in API group \"werf.io\" at the "
+                                           "cluster scope any more"));
+}
+
+TEST_F(RecheckTest, AsksOnlyForWhatTheAccessReliesOn) {
+  std::shared_ptr<NamespaceAccess> access = Scope("");
+  ASSERT_NE(access, nullptr);
+  const int tokens = reviewer_->token_reviews;
+  const int reviews = reviewer_->access_reviews;
+  ASSERT_TRUE(access->Recheck().ok());
+  EXPECT_EQ(reviewer_->token_reviews - tokens, 1);
+  EXPECT_EQ(reviewer_->access_reviews - reviews, 2) << "list and watch in shop; blog is denied already";
+}
+
+TEST_F(RecheckTest, NamespacesDeniedAtTheStartStayDenied) {
+  std::shared_ptr<NamespaceAccess> access = Scope("");
+  ASSERT_NE(access, nullptr);
+  for (const char* verb : {"list", "watch"}) reviewer_->grants.emplace("alice", verb, "blog");
+  EXPECT_TRUE(access->Recheck().ok());
+  EXPECT_FALSE(access->AllowsKnown("blog")) << "a watch does not gain namespaces: its snapshot lacks them";
+}
+
+TEST_F(RecheckTest, AnUnreachableApiServerIsAnError) {
+  std::shared_ptr<NamespaceAccess> access = Scope("shop");
+  ASSERT_NE(access, nullptr);
+  reviewer_->reachable = false;
+  EXPECT_EQ(access->Recheck().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(AuthorizerTest, RechecksWithinTheCacheTtlCostNoReview) {
+  absl::StatusOr<Caller> caller = authorizer_.Authenticate("Bearer good");
+  ASSERT_TRUE(caller.ok());
+  for (const char* verb : {"list", "watch"}) reviewer_->grants.emplace("alice", verb, "shop");
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> access =
+      authorizer_.ScopeNamespaces(*caller, {"list", "watch"}, "", {"blog", "shop"});
+  ASSERT_TRUE(access.ok());
+  const int reviews = reviewer_->token_reviews + reviewer_->access_reviews;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE((*access)->Recheck().ok());
+  EXPECT_EQ(reviewer_->token_reviews + reviewer_->access_reviews, reviews);
+}
+
+TEST(AuthorizerDisabledTest, NothingToRecheck) {
+  NamespaceAccess everything;
+  EXPECT_FALSE(everything.rechecked());
+  EXPECT_TRUE(everything.Recheck().ok());
 }
 
 TEST(BearerTokenTest, ExtractsTheToken) {

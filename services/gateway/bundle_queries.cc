@@ -30,14 +30,25 @@ absl::Status BundleQueries::CheckServes(absl::string_view ns) const {
 }
 
 absl::StatusOr<std::shared_ptr<NamespaceAccess>> BundleQueries::Scope(const Caller& caller,
-                                                                      absl::string_view verb,
                                                                       absl::string_view ns) {
   if (!authorizer_.enabled()) return nullptr;
   if (!ns.empty()) {
-    RETURN_IF_ERROR(authorizer_.Authorize(caller, {std::string(verb), std::string(ns), ""}));
+    // Answered at once: nothing to re-check, and no per-bundle matching needed.
+    RETURN_IF_ERROR(authorizer_.Authorize(caller, {"list", std::string(ns), ""}));
     return nullptr;
   }
-  return authorizer_.ScopeNamespaces(caller, verb, cache_.Namespaces());
+  ASSIGN_OR_RETURN(std::shared_ptr<NamespaceAccess> access,
+                   authorizer_.ScopeNamespaces(caller, {"list"}, "", cache_.Namespaces()));
+  if (access->all()) return nullptr;  // a cluster-wide grant: lists take the unfiltered path
+  return access;
+}
+
+absl::StatusOr<std::shared_ptr<NamespaceAccess>> BundleQueries::WatchScope(const Caller& caller,
+                                                                           absl::string_view ns) {
+  if (!authorizer_.enabled()) return nullptr;
+  // `list` as well as `watch`: the watch starts with a snapshot, which is a list. Kept
+  // for the watch's lifetime, so it can be checked again while the watch is open.
+  return authorizer_.ScopeNamespaces(caller, {"list", "watch"}, ns, cache_.Namespaces());
 }
 
 absl::StatusOr<BundlePtr> BundleQueries::Find(const Caller& caller, absl::string_view ns,
@@ -71,7 +82,7 @@ absl::StatusOr<pb::ListBundlesResponse> BundleQueries::ListBundles(
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), filter.Fingerprint()));
   }
-  ASSIGN_OR_RETURN(filter.access, Scope(caller, "list", request.namespace_()));
+  ASSIGN_OR_RETURN(filter.access, Scope(caller, request.namespace_()));
 
   const int page_size = request.page_size() == 0
                             ? std::min(options_.default_page_size, options_.max_page_size)
@@ -121,7 +132,7 @@ absl::StatusOr<pb::GetSummaryResponse> BundleQueries::GetSummary(const Caller& c
                                                                  const pb::GetSummaryRequest& request) {
   RETURN_IF_ERROR(CheckServes(request.namespace_()));
   ASSIGN_OR_RETURN(std::shared_ptr<NamespaceAccess> access,
-                   Scope(caller, "list", request.namespace_()));
+                   Scope(caller, request.namespace_()));
   pb::GetSummaryResponse response;
   pb::PhaseCounts& total = *response.mutable_total();
   for (const auto& [ns, counts] : cache_.CountsByNamespace()) {
@@ -149,11 +160,14 @@ absl::StatusOr<BundleQueries::Watch> BundleQueries::StartWatch(
   if (!request.resume_revision().empty()) {
     ASSIGN_OR_RETURN(resume_from, ParseRevision(request.resume_revision()));
   }
-  ASSIGN_OR_RETURN(filter.access, Scope(caller, "watch", request.namespace_()));
+  ASSIGN_OR_RETURN(filter.access, WatchScope(caller, request.namespace_()));
   ASSIGN_OR_RETURN(WatchLimiter::Slot slot, limiter_.Acquire(transport));
   WatchSession::Options watch_options = options_.watch;
   prometheus::Counter* resyncs = &Metrics().watch_resyncs.Add({{"transport", std::string(transport)}});
   watch_options.on_resync = [resyncs] { resyncs->Increment(); };
+  watch_options.on_recheck = [transport = std::string(transport)](const absl::Status& outcome) {
+    CountWatchRecheck(transport, outcome);
+  };
   auto session = std::make_unique<WatchSession>(cache_, std::move(filter), resume_from, watch_options);
   return Watch{std::move(slot), std::move(session)};
 }

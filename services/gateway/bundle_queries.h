@@ -56,11 +56,14 @@ class BundleQueries {
   // Unavailable until the first list is cached; FailedPrecondition for a namespace
   // outside --watch_namespace.
   absl::Status CheckServes(absl::string_view ns) const;
-  // Null (no restriction beyond the request's namespace) or the caller's namespaces
-  // for a cluster-wide request. PermissionDenied when the caller may see nothing.
-  absl::StatusOr<std::shared_ptr<NamespaceAccess>> Scope(const Caller& caller,
-                                                         absl::string_view verb,
-                                                         absl::string_view ns);
+  // For lists (`list`): null (no restriction beyond the request's namespace) or the
+  // caller's namespaces for a cluster-wide request. PermissionDenied when the caller
+  // may see nothing.
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> Scope(const Caller& caller, absl::string_view ns);
+  // For watches (`list` and `watch`): null with auth off, otherwise the caller's
+  // namespaces, which the watch checks again while it is open.
+  absl::StatusOr<std::shared_ptr<NamespaceAccess>> WatchScope(const Caller& caller,
+                                                              absl::string_view ns);
   absl::StatusOr<BundlePtr> Find(const Caller& caller, absl::string_view ns,
                                  absl::string_view name);
 

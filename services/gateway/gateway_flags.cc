@@ -19,6 +19,11 @@ ABSL_FLAG(int, max_watches, 1000,
           "RESOURCE_EXHAUSTED / 429");
 ABSL_FLAG(absl::Duration, watch_heartbeat_interval, absl::Seconds(15),
           "a watch with nothing to send sends a HEARTBEAT this often");
+ABSL_FLAG(absl::Duration, watch_reauth_interval, absl::Minutes(1),
+          "with --auth, how often an open watch has its token and grants checked again "
+          "(TokenReview, SubjectAccessReview, cached for --auth_cache_ttl); a watch whose "
+          "token expired or whose access was revoked ends with UNAUTHENTICATED / "
+          "PERMISSION_DENIED");
 ABSL_FLAG(int, watch_change_log_size, 4096,
           "changes kept for resuming watches; a watch further behind gets RESYNC and a snapshot");
 ABSL_FLAG(std::string, watch_namespace, "",
@@ -35,6 +40,7 @@ absl::StatusOr<GatewayFlags> ReadGatewayFlags() {
       .max_page_size = absl::GetFlag(FLAGS_max_page_size),
       .max_watches = absl::GetFlag(FLAGS_max_watches),
       .watch_heartbeat_interval = absl::GetFlag(FLAGS_watch_heartbeat_interval),
+      .watch_reauth_interval = absl::GetFlag(FLAGS_watch_reauth_interval),
       .watch_change_log_size = absl::GetFlag(FLAGS_watch_change_log_size),
       .watch_namespace = absl::GetFlag(FLAGS_watch_namespace),
   };
@@ -51,6 +57,9 @@ absl::StatusOr<GatewayFlags> ReadGatewayFlags() {
   }
   if (flags.watch_heartbeat_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--watch_heartbeat_interval must be positive");
+  }
+  if (flags.watch_reauth_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--watch_reauth_interval must be positive");
   }
   if (flags.watch_change_log_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat(

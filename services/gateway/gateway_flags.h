@@ -17,6 +17,7 @@ ABSL_DECLARE_FLAG(std::vector<std::string>, cors_allowed_origins);
 ABSL_DECLARE_FLAG(int, max_page_size);
 ABSL_DECLARE_FLAG(int, max_watches);
 ABSL_DECLARE_FLAG(absl::Duration, watch_heartbeat_interval);
+ABSL_DECLARE_FLAG(absl::Duration, watch_reauth_interval);
 ABSL_DECLARE_FLAG(int, watch_change_log_size);
 ABSL_DECLARE_FLAG(std::string, watch_namespace);
 
@@ -30,6 +31,7 @@ struct GatewayFlags {
   int max_page_size = 1000;
   int max_watches = 1000;
   absl::Duration watch_heartbeat_interval = absl::Seconds(15);
+  absl::Duration watch_reauth_interval = absl::Minutes(1);
   int watch_change_log_size = 4096;
   std::string watch_namespace{};
 };

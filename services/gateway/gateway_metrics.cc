@@ -27,6 +27,11 @@ GatewayMetrics& Metrics() {
                              .Name("werf_operator_gateway_watch_resyncs_total")
                              .Help("Watches that missed changes and were sent a fresh snapshot.")
                              .Register(registry),
+        .watch_rechecks = prometheus::BuildCounter()
+                              .Name("werf_operator_gateway_watch_rechecks_total")
+                              .Help("Access re-checks of open watches, by outcome; every "
+                                    "outcome but allowed ends the watch.")
+                              .Register(registry),
         .watches_rejected = rejected_family.Add({}),
         .http_requests = prometheus::BuildCounter()
                              .Name("werf_operator_gateway_http_requests_total")
@@ -51,6 +56,20 @@ const prometheus::Histogram::BucketBoundaries& HttpLatencyBuckets() {
 void CountAccessReview(absl::string_view review, absl::string_view outcome) {
   Metrics()
       .access_reviews.Add({{"review", std::string(review)}, {"outcome", std::string(outcome)}})
+      .Increment();
+}
+
+void CountWatchRecheck(absl::string_view transport, const absl::Status& outcome) {
+  absl::string_view name = "error";
+  if (outcome.ok()) {
+    name = "allowed";
+  } else if (absl::IsUnauthenticated(outcome)) {
+    name = "unauthenticated";
+  } else if (absl::IsPermissionDenied(outcome)) {
+    name = "revoked";
+  }
+  Metrics()
+      .watch_rechecks.Add({{"transport", std::string(transport)}, {"outcome", std::string(name)}})
       .Increment();
 }
 

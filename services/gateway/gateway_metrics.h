@@ -3,6 +3,7 @@
 #ifndef WERF_OPERATOR_SERVICES_GATEWAY_GATEWAY_METRICS_H_
 #define WERF_OPERATOR_SERVICES_GATEWAY_GATEWAY_METRICS_H_
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -20,6 +21,10 @@ struct GatewayMetrics {
   // werf_operator_gateway_watch_resyncs_total{transport}: watches that fell behind the
   // change log (or resumed from a revision no longer held) and got a fresh snapshot.
   prometheus::Family<prometheus::Counter>& watch_resyncs;
+  // werf_operator_gateway_watch_rechecks_total{transport,outcome="allowed|unauthenticated|
+  // revoked|error"}: access re-checks of open watches (--watch_reauth_interval); every
+  // outcome but `allowed` ends the watch.
+  prometheus::Family<prometheus::Counter>& watch_rechecks;
   // werf_operator_gateway_watches_rejected_total: watches refused at --max_watches.
   prometheus::Counter& watches_rejected;
   // werf_operator_gateway_http_requests_total{route,code} and
@@ -34,6 +39,8 @@ GatewayMetrics& Metrics();
 const prometheus::Histogram::BucketBoundaries& HttpLatencyBuckets();
 
 void CountAccessReview(absl::string_view review, absl::string_view outcome);
+// One re-check of an open watch, by its outcome.
+void CountWatchRecheck(absl::string_view transport, const absl::Status& outcome);
 
 }  // namespace werf::gateway
 

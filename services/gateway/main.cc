@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/time/time.h"
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
@@ -52,7 +53,8 @@ absl::Status Run() {
   BundleQueries queries(cache, authorizer, limiter,
                         {.max_page_size = flags->max_page_size,
                          .watch_namespace = flags->watch_namespace,
-                         .watch = {.heartbeat_interval = flags->watch_heartbeat_interval},
+                         .watch = {.heartbeat_interval = flags->watch_heartbeat_interval,
+                                   .recheck_interval = flags->watch_reauth_interval},
                          .synced = [&source] { return source.synced(); }});
   BundleServiceImpl grpc_service(queries, authorizer);
   HttpApi http_api(queries, authorizer, {.cors_allowed_origins = flags->cors_allowed_origins});
@@ -60,6 +62,7 @@ absl::Status Run() {
   common::LogInfo("gateway configured",
                   {{"cluster", origin},
                    {"auth", flags->auth},
+                   {"watch_reauth_interval", absl::FormatDuration(flags->watch_reauth_interval)},
                    {"watch_namespace", flags->watch_namespace},
                    {"max_watches", flags->max_watches},
                    {"max_page_size", flags->max_page_size}});

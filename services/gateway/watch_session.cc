@@ -9,7 +9,8 @@ namespace werf::gateway {
 
 WatchSession::WatchSession(const BundleCache& cache, BundleFilter filter,
                            std::optional<Revision> resume_from, Options options)
-    : cache_(cache), filter_(std::move(filter)), options_(options), last_sent_(absl::Now()) {
+    : cache_(cache), filter_(std::move(filter)), options_(options), last_sent_(absl::Now()),
+      recheck_due_(NextRecheck(last_sent_)) {
   const ChangeLog& log = cache_.changes();
   if (resume_from.has_value() && resume_from->epoch == log.epoch() &&
       log.Covers(resume_from->value)) {
@@ -40,6 +41,11 @@ void WatchSession::StartSnapshot(bool resync) {
   snapshot_ = std::move(snapshot.bundles);
   snapshot_sent_ = 0;
   synced_due_ = true;
+}
+
+absl::Time WatchSession::NextRecheck(absl::Time now) const {
+  if (filter_.access == nullptr || !filter_.access->rechecked()) return absl::InfiniteFuture();
+  return std::min(now + options_.recheck_interval, filter_.access->caller().token_expiry());
 }
 
 pb::WatchBundlesResponse WatchSession::Marker(pb::WatchEventType type, bool with_revision) const {
@@ -74,6 +80,13 @@ pb::WatchBundlesResponse WatchSession::Sent(pb::WatchBundlesResponse event) {
 
 absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl::Time deadline) {
   while (true) {
+    // First: nothing more is sent once access is gone, however busy the watch.
+    if (absl::Now() >= recheck_due_) {
+      const absl::Status access = filter_.access->Recheck();
+      if (options_.on_recheck) options_.on_recheck(access);
+      if (!access.ok()) return access;
+      recheck_due_ = NextRecheck(absl::Now());
+    }
     if (!queued_.empty()) {
       pb::WatchBundlesResponse event = std::move(queued_.front());
       queued_.pop_front();
@@ -94,7 +107,7 @@ absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl:
 
     const absl::Time heartbeat_due = last_sent_ + options_.heartbeat_interval;
     absl::StatusOr<std::vector<BundleChange>> changes = cache_.changes().ChangesSince(
-        cursor_, options_.max_changes_per_read, std::min(deadline, heartbeat_due));
+        cursor_, options_.max_changes_per_read, std::min({deadline, heartbeat_due, recheck_due_}));
     if (absl::IsOutOfRange(changes.status())) {
       StartSnapshot(/*resync=*/true);  // fell behind the log
       continue;
@@ -107,6 +120,7 @@ absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl:
     if (!changes->empty()) continue;
 
     const absl::Time now = absl::Now();
+    if (now >= recheck_due_) continue;
     if (now >= heartbeat_due) return Sent(Marker(pb::WATCH_EVENT_TYPE_HEARTBEAT, /*with_revision=*/true));
     if (now >= deadline) return std::nullopt;
   }

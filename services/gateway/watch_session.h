@@ -3,6 +3,11 @@
 // concern the client, read from the change log at the client's own pace, and
 // HEARTBEATs while nothing happens.
 //
+// With auth on, the caller's access is checked again every `recheck_interval` and when
+// the token expires (NamespaceAccess::Recheck, through the Authorizer's caches); a
+// watch whose token or grants are gone ends with that error, before anything else is
+// sent.
+//
 // A client that falls behind the change log gets RESYNC and a fresh snapshot; a
 // client that resumes from a revision still in the log gets SYNCED at once and then
 // only what it missed. Snapshot entries carry no revision (a snapshot cannot be
@@ -17,6 +22,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/gateway/bundle_cache.h"
@@ -33,6 +39,10 @@ class WatchSession {
     size_t max_changes_per_read = 256;
     // Called on every RESYNC (for metrics).
     std::function<void()> on_resync{};
+    // How often the caller's access is checked again (--watch_reauth_interval).
+    absl::Duration recheck_interval = absl::Minutes(1);
+    // Called with the outcome of every re-check (for metrics).
+    std::function<void(const absl::Status&)> on_recheck{};
   };
 
   // `resume_from`: where the client left off; nullopt starts with a snapshot.
@@ -45,7 +55,9 @@ class WatchSession {
 
   // The next event, waiting until `deadline` at most; nullopt when there was none by
   // then (the caller checks that its client is still there, and calls again).
-  // An error ends the watch: Unavailable when the gateway shuts down.
+  // An error ends the watch: Unavailable when the gateway shuts down (or access could
+  // not be checked again), Unauthenticated when the token has expired or is no longer
+  // accepted, PermissionDenied when access was revoked.
   absl::StatusOr<std::optional<pb::WatchBundlesResponse>> Next(absl::Time deadline);
 
   // Snapshots sent because the client fell behind or could not resume.
@@ -53,6 +65,8 @@ class WatchSession {
 
  private:
   void StartSnapshot(bool resync);
+  // When access is next checked: InfiniteFuture without auth.
+  absl::Time NextRecheck(absl::Time now) const;
   void QueueChange(const BundleChange& change);
   pb::WatchBundlesResponse Marker(pb::WatchEventType type, bool with_revision) const;
   pb::WatchBundlesResponse Sent(pb::WatchBundlesResponse event);
@@ -67,6 +81,7 @@ class WatchSession {
   size_t snapshot_sent_ = 0;
   bool synced_due_ = false;
   absl::Time last_sent_;
+  absl::Time recheck_due_;
   int resyncs_ = 0;
 };
 

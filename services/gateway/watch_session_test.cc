@@ -4,9 +4,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/gateway/fake_access_reviewer.h"
 
 namespace werf::gateway {
 namespace {
@@ -161,6 +163,102 @@ TEST(WatchSessionTest, EndsWhenTheCacheCloses) {
   absl::StatusOr<std::optional<pb::WatchBundlesResponse>> ended = session.Next(absl::Now() + absl::Seconds(10));
   closer.join();
   EXPECT_EQ(ended.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Access re-checks, against the fake reviewer with nothing cached (the decisions'
+// caching is access_control_test.cc's).
+class WatchRecheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cache_.Upsert(MakeBundle("shop", "web", "1"));
+    cache_.Upsert(MakeBundle("blog", "web", "1"));
+    for (const char* verb : {"list", "watch"}) reviewer_->grants.emplace("alice", verb, "shop");
+  }
+
+  // A cluster-wide watch by `token`'s user, re-checked every `interval`.
+  std::unique_ptr<WatchSession> Watch(const std::string& token, absl::Duration interval) {
+    absl::StatusOr<Caller> caller = authorizer_.Authenticate("Bearer " + token);
+    EXPECT_TRUE(caller.ok()) << caller.status();
+    if (!caller.ok()) return nullptr;
+    absl::StatusOr<std::shared_ptr<NamespaceAccess>> access =
+        authorizer_.ScopeNamespaces(*caller, {"list", "watch"}, "", cache_.Namespaces());
+    EXPECT_TRUE(access.ok()) << access.status();
+    if (!access.ok()) return nullptr;
+    BundleFilter filter;
+    filter.access = *access;
+    return std::make_unique<WatchSession>(
+        cache_, std::move(filter), std::nullopt,
+        WatchSession::Options{.heartbeat_interval = absl::Hours(1),
+                              .recheck_interval = interval,
+                              .on_recheck = [this](const absl::Status& outcome) { outcomes_.push_back(outcome.code()); }});
+  }
+
+  BundleCache cache_{{.change_log_capacity = 64, .epoch = 1}};
+  std::shared_ptr<FakeReviewer> reviewer_ = std::make_shared<FakeReviewer>();
+  Authorizer authorizer_{reviewer_, {.cache_ttl = absl::ZeroDuration()}};
+  std::vector<absl::StatusCode> outcomes_;
+};
+
+TEST_F(WatchRecheckTest, ChecksAgainEveryIntervalWhileAccessHolds) {
+  std::unique_ptr<WatchSession> session = Watch("good", absl::Milliseconds(20));
+  ASSERT_NE(session, nullptr);
+  EXPECT_THAT(Drain(*session, absl::Milliseconds(110)), ElementsAre("ADDED shop/web", "SYNCED"));
+  EXPECT_GE(outcomes_.size(), 3u);
+  EXPECT_THAT(outcomes_, ::testing::Each(absl::StatusCode::kOk));
+}
+
+TEST_F(WatchRecheckTest, ARevokedGrantEndsTheWatchBeforeAnythingElseIsSent) {
+  std::unique_ptr<WatchSession> session = Watch("good", absl::Milliseconds(50));
+  ASSERT_NE(session, nullptr);
+  EXPECT_THAT(Drain(*session, absl::Milliseconds(1)), ElementsAre("ADDED shop/web", "SYNCED"));
+  reviewer_->grants.erase(std::make_tuple("alice", "list", "shop"));
+  absl::SleepFor(absl::Milliseconds(60));
+  cache_.Upsert(MakeBundle("shop", "web", "2"));  // must not reach the client any more
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::optional<pb::WatchBundlesResponse>> ended = session->Next(absl::Now() + absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(ended.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(ended.status().message(), ::testing::HasSubstr("in the namespace \"shop\" any more"));
+  EXPECT_THAT(outcomes_, ElementsAre(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(WatchRecheckTest, AnIdleWatchEndsWithinTheIntervalOfARevokedToken) {
+  std::unique_ptr<WatchSession> session = Watch("good", absl::Milliseconds(50));
+  ASSERT_NE(session, nullptr);
+  EXPECT_THAT(Drain(*session, absl::Milliseconds(1)), ElementsAre("ADDED shop/web", "SYNCED"));
+  reviewer_->users.clear();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::optional<pb::WatchBundlesResponse>> ended = session->Next(absl::Now() + absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(ended.status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(WatchRecheckTest, EndsWhenTheTokenExpiresNotAtTheNextInterval) {
+  // JWT times are whole seconds: start just after one, so the token has a second to live.
+  absl::SleepFor(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1) - absl::Now());
+  const absl::Time expiry = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 1);
+  const std::string token =
+      "e30." + absl::WebSafeBase64Escape("{\"exp\":" + std::to_string(absl::ToUnixSeconds(expiry)) + "}") + ".sig";
+  reviewer_->users.emplace(token, reviewer_->users.at("good"));
+  std::unique_ptr<WatchSession> session = Watch(token, absl::Hours(1));
+  ASSERT_NE(session, nullptr);
+  EXPECT_THAT(Drain(*session, absl::Milliseconds(1)), ElementsAre("ADDED shop/web", "SYNCED"));
+  absl::StatusOr<std::optional<pb::WatchBundlesResponse>> ended = session->Next(absl::Now() + absl::Seconds(5));
+  EXPECT_GE(absl::Now(), expiry);
+  EXPECT_LT(absl::Now(), expiry + absl::Milliseconds(500));
+  EXPECT_EQ(ended.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(ended.status().message(), ::testing::HasSubstr("expired"));
+}
+
+TEST(WatchSessionTest, WithoutAuthNothingIsRechecked) {
+  BundleCache cache({.change_log_capacity = 4, .epoch = 1});
+  int rechecks = 0;
+  WatchSession session(cache, All(), std::nullopt,
+                       {.heartbeat_interval = absl::Hours(1),
+                        .recheck_interval = absl::Milliseconds(1),
+                        .on_recheck = [&rechecks](const absl::Status&) { ++rechecks; }});
+  EXPECT_THAT(Drain(session, absl::Milliseconds(20)), ElementsAre("SYNCED"));
+  EXPECT_EQ(rechecks, 0);
 }
 
 }  // namespace

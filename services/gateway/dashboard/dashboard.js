@@ -195,7 +195,17 @@ function dispatch(block) {
   }
   if (data.length === 0) return;
   const payload = JSON.parse(data.join('\n'));
-  if (type === 'error') throw new Error(payload.message || 'the gateway ended the watch');
+  if (type === 'error') {
+    // The token expired or access was revoked: what this page may show has changed, so
+    // drop what it shows and start over (a resumed watch would keep the revoked rows).
+    if (payload.status === 'UNAUTHENTICATED' || payload.status === 'PERMISSION_DENIED') {
+      state.revision = '';
+      state.bundles = new Map();
+      state.collecting = null;
+      render();
+    }
+    throw new Error(payload.message || 'the gateway ended the watch');
+  }
   apply(payload);
 }
 

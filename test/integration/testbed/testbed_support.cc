@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -484,6 +485,44 @@ absl::StatusOr<std::string> MintServiceAccountToken(absl::string_view ns, absl::
   auto out = Kubectl(args);
   if (!out.ok()) return out.status();
   return std::string(absl::StripAsciiWhitespace(*out));
+}
+
+absl::StatusOr<std::string> SignServiceAccountToken(absl::string_view ns, absl::string_view service_account,
+                                                    absl::Time expires) {
+  auto env = EnsureTestbed();
+  if (!env.ok()) return env.status();
+  auto uid = Kubectl({"get", "serviceaccount", std::string(service_account), "-n", std::string(ns), "-o",
+                      "jsonpath={.metadata.uid}"});
+  if (!uid.ok()) return uid.status();
+  // The issuer as the API server announces it (its --service-account-issuer), which is
+  // also its default audience.
+  auto discovery = Kubectl({"get", "--raw", "/.well-known/openid-configuration"});
+  if (!discovery.ok()) return discovery.status();
+  const nlohmann::json announced = nlohmann::json::parse(*discovery, nullptr, false);
+  if (!announced.is_object() || !announced.contains("issuer")) {
+    return absl::InternalError(absl::StrCat("no issuer in the API server's OpenID configuration: ", *discovery));
+  }
+  const std::string issuer = announced["issuer"].get<std::string>();
+  const int64_t exp = absl::ToUnixSeconds(expires);
+  const int64_t issued = std::min(absl::ToUnixSeconds(absl::Now()), exp - 600);
+  const nlohmann::json claims = {
+      {"aud", nlohmann::json::array({issuer})},
+      {"exp", exp},
+      {"iat", issued},
+      {"nbf", issued},
+      {"iss", issuer},
+      {"jti", UniqueName("testbed-token")},
+      {"sub", absl::StrCat("system:serviceaccount:", ns, ":", service_account)},
+      {"kubernetes.io",
+       {{"namespace", ns}, {"serviceaccount", {{"name", service_account}, {"uid", std::string(absl::StripAsciiWhitespace(*uid))}}}}}};
+  const std::string signing_input =
+      absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"RS256","typ":"JWT"})"), ".",
+                   absl::WebSafeBase64Escape(claims.dump()));
+  const std::string key = absl::StrCat((*env)->Value("WERF_TESTBED_DIR"), "/pki/sa.key");
+  auto signature = RunCommandOk({"openssl", "dgst", "-sha256", "-sign", key},
+                                {.stdin_data = signing_input, .timeout = absl::Seconds(30), .env = {}, .working_dir = ""});
+  if (!signature.ok()) return signature.status();
+  return absl::StrCat(signing_input, ".", absl::WebSafeBase64Escape(*signature));
 }
 
 // --- etcd -----------------------------------------------------------------------------

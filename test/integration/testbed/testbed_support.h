@@ -115,6 +115,15 @@ absl::StatusOr<std::string> MintServiceAccountToken(absl::string_view ns, absl::
                                                     absl::Duration lifetime = absl::Hours(1),
                                                     const std::vector<std::string>& audiences = {});
 
+// A ServiceAccount token like the TokenRequest API's, valid until `expires`, for what
+// TokenRequest refuses: lifetimes under its 10-minute minimum and times in the past.
+// Signed with the test bed's ServiceAccount signing key (pki/sa.key) and bound to the
+// ServiceAccount's uid, so the API server accepts it until `expires` (plus the minute of
+// clock-skew leeway it allows every ServiceAccount token) and not once the
+// ServiceAccount is deleted.
+absl::StatusOr<std::string> SignServiceAccountToken(absl::string_view ns, absl::string_view service_account,
+                                                    absl::Time expires);
+
 // --- etcd ----------------------------------------------------------------------------
 
 // The current etcd revision (every Kubernetes resourceVersion is one).
