@@ -2,6 +2,7 @@
 // runs the werf Jobs' pods) and its registries. Each test has its own namespaces
 // and repository, so tests never see each other's bundles.
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -71,7 +72,12 @@ class EndToEndTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(200));
       absl::StatusOr<std::string> now = Field(name, "{.metadata.resourceVersion}");
       if (!now.ok()) continue;
-      if (last.ok() && *now != *last) ++changes;
+      if (last.ok() && *now != *last) {
+        ++changes;
+        // What changed, for the failure message of whoever counts.
+        absl::StatusOr<std::string> status = Field(name, "{.status}");
+        std::cerr << "[rv] " << name << " " << *now << " status: " << (status.ok() ? *status : "?") << "\n";
+      }
       last = now;
     }
     return changes;
@@ -423,7 +429,7 @@ TEST_F(EndToEndTest, ValuesChangeIsSeenAtOnceAndRevertRedeploysExactlyOnce) {
 
 TEST_F(EndToEndTest, StatusIsQuietWhileSyncedAndDuringABackoff) {
   // A backoff longer than the test, so the window below lies inside it.
-  StartSystem({.gateway = false, .controller_flags = {"--failure_backoff_base=90s"}});
+  StartSystem({.gateway = false, .controller_flags = {"--failure_backoff_base=90s", "--failure_backoff_max=10m"}});
   Push({"1.0.0"});
   ApplyBundle("web");
   ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
