@@ -7,7 +7,7 @@
 #
 #   build-tools.sh            build everything missing
 #   build-tools.sh --path     print a PATH prefix (colon-separated) of every tool directory
-#   build-tools.sh --pause    print the path of the pause image (an OCI layout tarball)
+#   build-tools.sh --node-images  print "TARBALL REF" of the pause and the test image (OCI layouts)
 #   build-tools.sh NAME...    build only the named tools
 #                             (kubernetes etcd kwok registry crane grpcurl ghz buf node)
 set -euo pipefail
@@ -82,6 +82,30 @@ build_pause() {
   rm -rf "$dir" && mv "$dir.partial" "$dir"
 }
 
+# A small image with a shell for tests on the real node (sh, nslookup, wget, nc, httpd): Debian's
+# static busybox, keyed by the package version.
+busybox_version() { local v; v=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) && v=${v#*:} && echo "${v//[~+]/-}"; }
+testimage_dir() { echo "$cache/testimage-busybox-$(busybox_version)"; }
+testimage_ref() { echo "localhost/werf-testbed/busybox:$(busybox_version)"; }
+build_testimage() {
+  local dir; dir=$(testimage_dir)
+  [ -s "$dir/image.tar" ] && return 0
+  [ -n "$(busybox_version)" ] || { log "busybox-static is not installed (scripts/install-deps.sh)"; return 1; }
+  log "packing the test image $(testimage_ref)"
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial/rootfs/bin" "$dir.partial/rootfs/tmp" "$dir.partial/rootfs/etc"
+  cp /bin/busybox "$dir.partial/rootfs/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$dir.partial/rootfs/bin/$applet"
+  done
+  chmod 1777 "$dir.partial/rootfs/tmp"
+  echo "root:x:0:0:root:/:/bin/sh" >"$dir.partial/rootfs/etc/passwd"
+  echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$dir.partial/rootfs/etc/passwd"
+  "$here/make-oci-layout.sh" "$dir.partial/rootfs" "$(testimage_ref)" "$dir.partial/image.tar" null '["/bin/sh"]'
+  rm -rf "$dir.partial/rootfs"
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+}
+
 # The real node: kubelet and kube-proxy from the same wrapper module as the control plane,
 # CoreDNS (its go.mod has no replace lines, so a plain go install) and the pause image.
 build_node() {
@@ -92,6 +116,7 @@ build_node() {
   fi
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   build_pause
+  build_testimage
 }
 
 # go_tool NAME VERSION PACKAGE: `go install PACKAGE@VERSION` into its own cache directory.
@@ -131,8 +156,9 @@ build_one() {
 }
 
 all=(grpcurl buf crane registry kwok etcd kubernetes ghz node)
-if [ "${1:-}" = "--pause" ]; then
+if [ "${1:-}" = "--node-images" ]; then
   echo "$(pause_dir)/pause.tar $(pause_ref)"
+  echo "$(testimage_dir)/image.tar $(testimage_ref)"
   exit 0
 fi
 if [ "${1:-}" = "--path" ]; then
