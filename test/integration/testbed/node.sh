@@ -350,7 +350,7 @@ node_pids() {
     for d in /proc/[0-9]*; do
       [ "$(stat -L -c %i "$d/ns/net" 2>/dev/null)" = "$NODE_NETNS" ] ||
         [ "$(stat -L -c %i "$d/ns/mnt" 2>/dev/null)" = "$NODE_MNTNS" ] || continue
-      ((trusted)) || tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$state" || continue
+      ((trusted)) || [[ "$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)" == *"$state"* ]] || continue
       echo "${d#/proc/}"
     done
     for d in $(cgroup_all_dirs); do
@@ -420,7 +420,8 @@ node_import_images() {
   local ctr=(ctr --address "$state/node/containerd/containerd.sock" -n k8s.io) tar ref
   for tar in "$pause_tar=$pause_ref" "$testimage_tar=$testimage_ref"; do
     ref=${tar#*=} tar=${tar%%=*}
-    "${ctr[@]}" images ls -q | grep -qxF "$ref" && continue
+    # (No `| grep -q`: with pipefail, grep leaving early can fail the pipeline.)
+    [[ $'\n'"$("${ctr[@]}" images ls -q)"$'\n' == *$'\n'"$ref"$'\n'* ]] && continue
     "${ctr[@]}" images import "$tar" >>"$state/logs/containerd.log" 2>&1 ||
       die "could not import $tar into the node's containerd (see logs/containerd.log)"
   done
@@ -429,7 +430,7 @@ node_import_images() {
 node_probe() {
   local code
   case $1 in
-    node-ns) [ -f "$state/node/ns-ready" ] && ns_run ip -o addr show "$node_veth_node" | grep -q "$node_ip/" ;;
+    node-ns) [ -f "$state/node/ns-ready" ] && [[ "$(ns_run ip -o addr show "$node_veth_node")" == *" $node_ip/"* ]] ;;
     containerd) ctr --address "$state/node/containerd/containerd.sock" version >/dev/null 2>&1 ;;
     kubelet) [ "$(ns_run curl -s --max-time 2 http://127.0.0.1:10248/healthz 2>/dev/null)" = ok ] ;;
     kube-proxy) code=$(ns_run curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:10256/livez 2>/dev/null)
