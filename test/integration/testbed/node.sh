@@ -50,6 +50,9 @@ node_unavailable() {
     command -v "$tool" >/dev/null || { echo "$tool not found (scripts/install-deps.sh installs it)"; return; }
   done
   [ -x /usr/lib/cni/bridge ] || { echo "/usr/lib/cni/bridge not found (containernetworking-plugins)"; return; }
+  # containerd's sockets live under the state directory; a unix socket path has 107 bytes at most.
+  local socket=$state/node/containerd/containerd.sock.ttrpc
+  ((${#socket} <= 107)) || { echo "the state directory's path is too long for containerd's socket ($socket)"; return; }
   grep -q ' /sys/fs/cgroup/memory cgroup ' /proc/mounts || { echo "no cgroup v1 memory hierarchy"; return; }
   if [ -e "$node_lock" ] && [ "$(cat "$node_lock" 2>/dev/null)" != "$state" ] && ! flock -n "$node_lock" true 2>/dev/null; then
     echo "the real node of this host is in use by the test bed in $(cat "$node_lock" 2>/dev/null || echo '?')"
