@@ -19,6 +19,8 @@ packages=(
   # the test bed's real node: container runtime, CNI plugins, kube-proxy's iptables and conntrack,
   # gcc for the pause image, the test image's static busybox
   containerd runc containernetworking-plugins iptables conntrack iproute2 procps gcc libc6-dev busybox-static
+  # make images: a bookworm base from Debian's archive, built without a daemon
+  debootstrap buildah
   golang-go npm
 )
 
