@@ -103,6 +103,9 @@ if [ -f "$env_file" ]; then
       ctr=(ctr --address "$WERF_TESTBED_REAL_NODE_CONTAINERD" -n k8s.io)
       "${ctr[@]}" images import "$out/werf-$s.tar" >/dev/null
       "${ctr[@]}" images tag --force "localhost/werf-operator/werf-$s:$key" "$ref" >/dev/null
+      # What deploy/kustomize/testbed names: the last images loaded (`kubectl rollout restart`
+      # picks up new ones).
+      "${ctr[@]}" images tag --force "localhost/werf-operator/werf-$s:$key" "localhost/werf-operator/werf-$s:testbed" >/dev/null
     fi
     crane push --insecure "$out/werf-$s.tar" "$WERF_TESTBED_REGISTRY_ANON/werf-operator/werf-$s:$revision" >/dev/null
     refs+=("$ref")
