@@ -91,6 +91,9 @@ build_testimage() {
   local dir; dir=$(testimage_dir)
   [ -s "$dir/image.tar" ] && return 0
   [ -n "$(busybox_version)" ] || { log "busybox-static is not installed (scripts/install-deps.sh)"; return 1; }
+  # The image holds nothing but busybox: Debian's dynamic `busybox` package (which replaces
+  # busybox-static, and vice versa) would not run there.
+  if ldd /bin/busybox >/dev/null 2>&1; then log "/bin/busybox is not the static one (busybox-static)"; return 1; fi
   log "packing the test image $(testimage_ref)"
   rm -rf "$dir.partial" && mkdir -p "$dir.partial/rootfs/bin" "$dir.partial/rootfs/tmp" "$dir.partial/rootfs/etc"
   cp /bin/busybox "$dir.partial/rootfs/bin/busybox"
