@@ -4,6 +4,8 @@
 #   make test-unit  unit tests only
 #   make test       deps + build + lint + every test (unit, smoke, integration)
 #   make run        the whole system locally (see README)
+#   make images     the four service images from deploy/docker/Dockerfile, loaded into the test
+#                   bed (scripts/build-images.sh; reuses build/'s binaries)
 #   make clean      remove build/
 SHELL := /bin/bash
 BUILD_DIR ?= build
@@ -16,7 +18,7 @@ export PATH := $(TOOLS_PATH):$(PATH)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps build test-unit test lint run clean bench
+.PHONY: deps build test-unit test lint run clean bench images
 
 deps:
 	@scripts/install-deps.sh
@@ -38,6 +40,9 @@ test: deps
 
 run: deps build
 	@scripts/run-local.sh
+
+images: build
+	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) scripts/build-images.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -14,11 +14,14 @@ packages=(
   libcpp-httplib-dev libre2-dev libgtest-dev libgmock-dev
   # fuzzing (libFuzzer)
   clang-14 libclang-rt-14-dev
-  # checks and test bed
-  prometheus etcd-server etcd-client docker-registry apache2-utils openssl curl python3 python3-yaml
-  util-linux chromium
-  # the werf image's shell and awk (alpine: busybox), for the Job entrypoint test
-  busybox
+  # checks and test bed (etcd 3.5 is built by build-tools.sh: Debian's 3.4 lacks what the watch cache needs)
+  prometheus docker-registry apache2-utils openssl curl jq python3 python3-yaml util-linux chromium
+  # the test bed's real node: container runtime, CNI plugins, kube-proxy's iptables and conntrack,
+  # gcc for the pause image, the test image's static busybox (also the werf entrypoint test's
+  # busybox shell and awk: the werf image is alpine)
+  containerd runc containernetworking-plugins iptables conntrack iproute2 procps gcc libc6-dev busybox-static
+  # make images: a bookworm base from Debian's archive, built without a daemon
+  debootstrap buildah
   golang-go npm
 )
 
@@ -42,8 +45,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  # The Debian etcd-server package may start a system etcd on 2379; the test bed
-  # runs its own on a free port, so a system one is not needed.
+  # Debian's containerd package would start a system containerd under systemd; the test bed's
+  # real node runs its own (own root, state and socket), so a system one is not needed.
 fi
 
 "$root/test/integration/testbed/build-tools.sh"

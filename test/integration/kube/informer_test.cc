@@ -103,9 +103,10 @@ TEST_F(InformerTest, DeliversAddUpdateDeleteInOrder) {
 }
 
 TEST_F(InformerTest, RelistsAfterCompactionAndReportsWhatItMissed) {
-  if (TestbedWatchCacheEnabled()) {
-    GTEST_SKIP() << "the test bed's kube-apiserver runs with the watch cache on: watches are served from the "
-                    "cache's window, so an etcd compaction does not make a re-watch fail with 410 Gone "
+  // The test bed serves ConfigMaps from etcd (--watch-cache-sizes=configmaps#0) for this test.
+  if (TestbedWatchCacheEnabled("configmaps")) {
+    GTEST_SKIP() << "the test bed's kube-apiserver serves ConfigMaps from its watch cache: watches are served "
+                    "from the cache's window, so an etcd compaction does not make a re-watch fail with 410 Gone "
                     "(see test/integration/testbed/README.md, \"Watch cache\")";
   }
   for (absl::string_view name : {"gate", "victim", "keeper"}) ASSERT_OK(CreateMember(name, "1"));
@@ -163,15 +164,20 @@ TEST_F(InformerTest, RelistsAfterCompactionAndReportsWhatItMissed) {
 }
 
 TEST_F(InformerTest, BookmarksAdvanceTheResourceVersion) {
-  if (!TestbedWatchCacheEnabled()) {
-    GTEST_SKIP() << "the test bed's kube-apiserver runs with --watch-cache=false (its default), and only the "
-                    "watch cache sends BOOKMARK events; bring a test bed up with WERF_TESTBED_WATCH_CACHE=true "
-                    "to run this test";
+  // Widgets (a CRD), because the test bed serves ConfigMaps without the watch cache.
+  if (!TestbedWatchCacheEnabled("widgets.test.werf.io")) {
+    GTEST_SKIP() << "the test bed's kube-apiserver runs with --watch-cache=false (WERF_TESTBED_WATCH_CACHE=false), "
+                    "and only the watch cache sends BOOKMARK events";
   }
-  ASSERT_OK(CreateMember("watched", "1"));
+  ASSERT_OK(EnsureWidgetCrd(*client_));
+  ASSERT_OK(client_->Create(kWidgets, ns(), Widget("watched", {{"v", "1"}}, {{kSetLabel, "member"}})).status());
   InformerRecorder recorder;
   // Watches of 5 to 10 s; the watch cache sends a bookmark 2 s before a watch's timeout.
-  std::unique_ptr<kube::Informer> informer = NewInformer(absl::Seconds(5));
+  auto informer = std::make_unique<kube::Informer>(
+      client_, kube::InformerOptions{.resource = kWidgets,
+                                     .ns = ns(),
+                                     .label_selector = absl::StrCat(kSetLabel, "=member"),
+                                     .min_watch_timeout = absl::Seconds(5)});
   informer->AddHandlers(recorder.Handlers());
   informer->Start();
   ASSERT_TRUE(informer->WaitForSync(absl::Seconds(30)));
@@ -182,7 +188,7 @@ TEST_F(InformerTest, BookmarksAdvanceTheResourceVersion) {
   ScopedNamespace elsewhere("kube-bookmark");
   ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
   ASSERT_OK_AND_ASSIGN(const nlohmann::json unrelated,
-                       client_->Create(kConfigMaps, elsewhere.name(), ConfigMap("unrelated", {{"v", "1"}})));
+                       client_->Create(kWidgets, elsewhere.name(), Widget("unrelated", {{"v", "1"}})));
   const int64_t unrelated_at = ResourceVersionNumber(MetadataString(unrelated, "resourceVersion"));
   ASSERT_GT(unrelated_at, ResourceVersionNumber(synced_at));
 

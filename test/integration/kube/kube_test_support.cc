@@ -376,16 +376,27 @@ absl::Status TestbedUp() {
   return absl::OkStatus();
 }
 
-bool TestbedWatchCacheEnabled() {
-  if (absl::StatusOr<pid_t> pid = TestbedComponentPid("kube-apiserver"); pid.ok()) {
-    const std::string cmdline = ReadFile(absl::StrCat("/proc/", *pid, "/cmdline"));
-    for (absl::string_view arg : absl::StrSplit(cmdline, '\0')) {
-      if (absl::ConsumePrefix(&arg, "--watch-cache=")) return arg == "true";
-    }
-    return true;  // kube-apiserver's own default
+bool TestbedWatchCacheEnabled(absl::string_view resource) {
+  absl::StatusOr<pid_t> pid = TestbedComponentPid("kube-apiserver");
+  if (!pid.ok()) {
+    const char* env = getenv("WERF_TESTBED_WATCH_CACHE");
+    return env == nullptr || absl::string_view(env) != "false";  // the test bed's default: on
   }
-  const char* env = getenv("WERF_TESTBED_WATCH_CACHE");
-  return env != nullptr && absl::string_view(env) == "true";
+  const std::string cmdline = ReadFile(absl::StrCat("/proc/", *pid, "/cmdline"));
+  bool enabled = true;  // kube-apiserver's own default
+  std::vector<std::string> args = absl::StrSplit(cmdline, '\0');
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (absl::ConsumePrefix(&arg, "--watch-cache=")) enabled = arg == "true";
+    // --watch-cache-sizes=resource[.group]#size,...: size 0 serves that resource from etcd.
+    std::string sizes;
+    if (arg == "--watch-cache-sizes" && i + 1 < args.size()) sizes = args[i + 1];
+    if (absl::ConsumePrefix(&arg, "--watch-cache-sizes=")) sizes = std::string(arg);
+    for (absl::string_view entry : absl::StrSplit(sizes, ',', absl::SkipEmpty())) {
+      if (!resource.empty() && entry == absl::StrCat(resource, "#0")) return false;
+    }
+  }
+  return enabled;
 }
 
 std::string TempDir() {

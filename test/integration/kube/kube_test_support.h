@@ -149,9 +149,11 @@ absl::StatusOr<pid_t> TestbedComponentPid(absl::string_view component);
 // Runs `testbed up` for the test bed of this process (restarts dead components).
 absl::Status TestbedUp();
 
-// Whether the test bed's kube-apiserver runs with the watch cache: read from its command
-// line (--watch-cache=...), else from WERF_TESTBED_WATCH_CACHE.
-bool TestbedWatchCacheEnabled();
+// Whether the test bed's kube-apiserver serves `resource` ("configmaps", "widgets.test.werf.io";
+// empty: in general) from its watch cache: read from its command line (--watch-cache=...,
+// --watch-cache-sizes=<resource>#0 turns it off for one resource), else from
+// WERF_TESTBED_WATCH_CACHE (default on).
+bool TestbedWatchCacheEnabled(absl::string_view resource = "");
 
 // A private temporary directory for this process, created once and removed at exit.
 std::string TempDir();

@@ -32,7 +32,6 @@
 extern char** environ;
 
 namespace werf::testbed {
-namespace {
 
 #ifndef WERF_TESTBED_SCRIPT
 #error "WERF_TESTBED_SCRIPT must name the testbed script (set by CMakeLists.txt)"
@@ -42,6 +41,8 @@ std::string TestbedScript() {
   const char* override_path = std::getenv("WERF_TESTBED_SCRIPT");
   return override_path != nullptr && *override_path != '\0' ? override_path : WERF_TESTBED_SCRIPT;
 }
+
+namespace {
 
 bool EnvFlag(const char* name) {
   const char* value = std::getenv(name);

@@ -49,6 +49,9 @@ absl::StatusOr<const TestbedEnv*> EnsureTestbed();
 // environment does that before any test runs); otherwise aborts with the reason.
 const TestbedEnv& Env();
 
+// The path of the `testbed` script (WERF_TESTBED_SCRIPT overrides the compiled-in one).
+std::string TestbedScript();
+
 // Registers the environment (idempotent). Linking the library already does; call it from
 // main() when you link a custom main and want to be explicit.
 void RegisterTestbedEnvironment();
