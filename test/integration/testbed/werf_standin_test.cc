@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -179,6 +180,57 @@ TEST(WerfStandinFlags, MatchTheWerfCliContract) {
                                     " ", kind, " ", flag.in_apply ? 1 : 0, " ", flag.in_plan ? 1 : 0));
   }
   EXPECT_THAT(rows, ::testing::UnorderedElementsAreArray(expected));
+}
+
+// publish-bundle.sh writes werf's layout (pkg/deploy/bundles/registry/cache.go): an OCI image
+// manifest, the helm config media type, exactly one application/tar+gzip layer holding the chart
+// archive, Chart.yaml's version = the tag. Read back with plain HTTP requests, on distribution v3
+// and on docker-registry 2.8.
+TEST(WerfBundleLayout, IsWhatWerfBundlePublishWrites) {
+  for (tb::RegistryFlavour flavour : {tb::RegistryFlavour::kAnonymous, tb::RegistryFlavour::kV2}) {
+    absl::StatusOr<tb::Registry> registry = tb::GetRegistry(flavour);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    const std::string repository = tb::UniqueName("layout") + "/hello";
+    absl::StatusOr<std::vector<tb::PublishedBundle>> published =
+        tb::PublishBundle(*registry, "hello", repository, {"v1.2.3", "2.0.0-rc.1"});
+    ASSERT_TRUE(published.ok()) << published.status();
+    ASSERT_EQ(published->size(), 2u);
+    EXPECT_EQ((*published)[0].reference, absl::StrCat(registry->host, "/", repository, ":v1.2.3"));
+    EXPECT_NE((*published)[0].digest, (*published)[1].digest);
+
+    const std::string base = absl::StrCat(registry->base_url(), "/v2/", repository);
+    const std::string accept = "Accept: application/vnd.oci.image.manifest.v1+json";
+    absl::StatusOr<std::string> headers =
+        tb::RunCommandOk({"curl", "-sS", "-o", "/dev/null", "-D", "-", "-H", accept, base + "/manifests/v1.2.3"});
+    ASSERT_TRUE(headers.ok()) << headers.status();
+    EXPECT_THAT(absl::AsciiStrToLower(*headers),
+                HasSubstr("content-type: application/vnd.oci.image.manifest.v1+json"));
+    EXPECT_THAT(*headers, HasSubstr((*published)[0].digest));
+    absl::StatusOr<std::string> body = tb::RunCommandOk({"curl", "-sS", "-H", accept, base + "/manifests/v1.2.3"});
+    ASSERT_TRUE(body.ok()) << body.status();
+    const json manifest = json::parse(*body);
+    EXPECT_EQ(manifest["schemaVersion"], 2);
+    EXPECT_FALSE(manifest.contains("mediaType"));
+    EXPECT_FALSE(manifest.contains("annotations"));
+    EXPECT_EQ(manifest["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json");
+    ASSERT_EQ(manifest["layers"].size(), 1u);
+    EXPECT_EQ(manifest["layers"][0]["mediaType"], "application/tar+gzip");
+    EXPECT_FALSE(manifest["layers"][0].contains("annotations"));
+
+    absl::StatusOr<std::string> config = tb::RunCommandOk(
+        {"curl", "-sS", "-L", base + "/blobs/" + manifest["config"]["digest"].get<std::string>()});
+    ASSERT_TRUE(config.ok()) << config.status();
+    const json metadata = json::parse(*config);
+    EXPECT_EQ(metadata["name"], "hello");
+    EXPECT_EQ(metadata["version"], "1.2.3");  // werf's BundleTagToChartVersion drops the "v"
+    EXPECT_EQ(metadata["apiVersion"], "v2");
+
+    absl::StatusOr<std::string> chart_yaml = tb::RunCommandOk(
+        {"sh", "-c", absl::StrCat("curl -sS -L '", base, "/blobs/", manifest["layers"][0]["digest"].get<std::string>(),
+                                  "' | tar -xzO hello/Chart.yaml")});
+    ASSERT_TRUE(chart_yaml.ok()) << chart_yaml.status();
+    EXPECT_THAT(*chart_yaml, HasSubstr("version: 1.2.3"));
+  }
 }
 
 TEST_F(WerfStandinTest, HelloDeploysWithValuesInOrderThenUpgradesToRevisionTwo) {
