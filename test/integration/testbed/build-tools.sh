@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds, or finds already built, every third-party tool the test bed and the checks use:
-# the Kubernetes control plane, etcd, kwok, the CNCF registry, crane, grpcurl, ghz, buf, and
-# for the real node kubelet, kube-proxy, CoreDNS and the pause image. Each lands in its own
-# cache directory keyed by version, so a rerun is a no-op and a version bump in versions.env
-# builds afresh. Prints nothing but progress on stderr.
+# the Kubernetes control plane, etcd, kwok, the CNCF registry, crane, grpcurl, ghz, buf; for
+# the real node kubelet, kube-proxy, CoreDNS and the pause image; and for the werf stand-in
+# (werf-standin/) nelm and oras. Each lands in its own cache directory keyed by version, so a
+# rerun is a no-op and a version bump in versions.env builds afresh. Prints nothing but
+# progress on stderr.
 #
 #   build-tools.sh            build everything missing
 #   build-tools.sh --path     print a PATH prefix (colon-separated) of every tool directory
 #   build-tools.sh --node-images  print "TARBALL REF" of the pause and the test image (OCI layouts)
 #   build-tools.sh NAME...    build only the named tools
-#                             (kubernetes etcd kwok registry crane grpcurl ghz buf node)
+#                             (kubernetes etcd kwok registry crane grpcurl ghz buf node nelm oras)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
@@ -132,6 +133,22 @@ go_tool() {
   rm -rf "$dir" && mv "$dir.partial" "$dir"
 }
 
+# nelm, werf's deploy engine, for the werf stand-in: werf itself cannot be had (the Go module
+# proxy refuses github.com/werf/werf/v2). nelm's go.mod replaces cobra with a fork, which only
+# a main module can do, hence the wrapper module tools/nelm (keyed by its hash, like the
+# Kubernetes one). The version is stamped in as nelm's own Taskfile does.
+nelm_dir() { echo "$cache/nelm-$NELM_VERSION-$(cat "$here/tools/nelm/go.mod" "$here/tools/nelm/go.sum" | sha256sum | cut -c1-12)"; }
+build_nelm() {
+  local dir; dir=$(nelm_dir)
+  [ -x "$dir/nelm" ] && return 0
+  log "building nelm $NELM_VERSION (cold: about 7 minutes on 2 cores)"
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+  (cd "$here/tools/nelm" && go build -trimpath \
+      -ldflags "-s -w -X github.com/werf/nelm/pkg/common.Version=${NELM_VERSION#v}" \
+      -o "$dir.partial/nelm" github.com/werf/nelm/cmd/nelm)
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+}
+
 build_buf() {
   local dir="$cache/buf-$BUF_VERSION"
   [ -x "$dir/bin/buf" ] && return 0
@@ -154,11 +171,13 @@ build_one() {
     grpcurl) go_tool grpcurl "$GRPCURL_VERSION" github.com/fullstorydev/grpcurl/cmd/grpcurl ;;
     ghz) go_tool ghz "$GHZ_VERSION" github.com/bojand/ghz/cmd/ghz ;;
     buf) build_buf ;;
+    nelm) build_nelm ;;
+    oras) go_tool oras "$ORAS_VERSION" oras.land/oras/cmd/oras ;;
     *) log "unknown tool '$1'"; return 2 ;;
   esac
 }
 
-all=(grpcurl buf crane registry kwok etcd kubernetes ghz node)
+all=(grpcurl buf crane registry kwok etcd kubernetes ghz node nelm oras)
 if [ "${1:-}" = "--node-images" ]; then
   echo "$(pause_dir)/pause.tar $(pause_ref)"
   echo "$(testimage_dir)/image.tar $(testimage_ref)"
@@ -166,7 +185,7 @@ if [ "${1:-}" = "--node-images" ]; then
 fi
 if [ "${1:-}" = "--path" ]; then
   # etcd first: its etcd and etcdctl win over any Debian ones in /usr/bin.
-  echo "$(etcd_dir):$(kube_dir):$(kube_node_dir):$cache/coredns-$COREDNS_VERSION:$cache/kwok-$KWOK_VERSION:$cache/registry-$DISTRIBUTION_VERSION:$cache/crane-$CRANE_VERSION:$cache/grpcurl-$GRPCURL_VERSION:$cache/ghz-$GHZ_VERSION:$cache/buf-$BUF_VERSION/bin"
+  echo "$(etcd_dir):$(kube_dir):$(kube_node_dir):$cache/coredns-$COREDNS_VERSION:$cache/kwok-$KWOK_VERSION:$cache/registry-$DISTRIBUTION_VERSION:$cache/crane-$CRANE_VERSION:$cache/grpcurl-$GRPCURL_VERSION:$cache/ghz-$GHZ_VERSION:$cache/buf-$BUF_VERSION/bin:$(nelm_dir):$cache/oras-$ORAS_VERSION"
   exit 0
 fi
 [ $# -gt 0 ] || set -- "${all[@]}"

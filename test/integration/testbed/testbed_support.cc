@@ -37,6 +37,10 @@ namespace werf::testbed {
 #error "WERF_TESTBED_SCRIPT must name the testbed script (set by CMakeLists.txt)"
 #endif
 
+#ifndef WERF_TESTBED_SOURCE_DIR
+#error "WERF_TESTBED_SOURCE_DIR must name test/integration/testbed (set by CMakeLists.txt)"
+#endif
+
 std::string TestbedScript() {
   const char* override_path = std::getenv("WERF_TESTBED_SCRIPT");
   return override_path != nullptr && *override_path != '\0' ? override_path : WERF_TESTBED_SCRIPT;
@@ -616,6 +620,7 @@ absl::StatusOr<Registry> GetRegistry(RegistryFlavour flavour) {
     case RegistryFlavour::kTls:
       host_var = "WERF_TESTBED_REGISTRY_TLS";
       registry.ca_file = env.Value("WERF_TESTBED_CA");
+      registry.external_host = env.Value("WERF_TESTBED_REGISTRY_TLS_EXTERNAL");
       break;
     case RegistryFlavour::kV2:
       host_var = "WERF_TESTBED_REGISTRY_V2";
@@ -688,6 +693,47 @@ absl::StatusOr<std::vector<std::string>> ListTagsWithCrane(const Registry& regis
   std::vector<std::string> tags = absl::StrSplit(absl::StripAsciiWhitespace(*out), '\n', absl::SkipWhitespace());
   return tags;
 }
+
+absl::StatusOr<std::vector<PublishedBundle>> PublishBundle(const Registry& registry, absl::string_view chart,
+                                                           absl::string_view repository,
+                                                           const std::vector<std::string>& tags,
+                                                           const std::vector<std::string>& values_files) {
+  auto env = EnsureTestbed();
+  if (!env.ok()) return env.status();
+  std::string flavour;
+  switch (registry.flavour) {
+    case RegistryFlavour::kAnonymous: flavour = "anon"; break;
+    case RegistryFlavour::kBasic: flavour = "basic"; break;
+    case RegistryFlavour::kToken: flavour = "token"; break;
+    case RegistryFlavour::kTls: flavour = "tls"; break;
+    case RegistryFlavour::kV2: flavour = "v2"; break;
+  }
+  std::vector<std::string> argv = {std::string(WERF_TESTBED_SOURCE_DIR) + "/publish-bundle.sh", "--registry", flavour};
+  for (const std::string& file : values_files) argv.insert(argv.end(), {"--values", file});
+  argv.insert(argv.end(), {std::string(chart), std::string(repository)});
+  argv.insert(argv.end(), tags.begin(), tags.end());
+  RunOptions options;
+  options.timeout = absl::Seconds(60 + 20 * static_cast<int64_t>(tags.size()));
+  options.env = {{"WERF_TESTBED_ENV", (*env)->Value("WERF_TESTBED_ENV")}};
+  auto out = RunCommandOk(argv, options);
+  if (!out.ok()) {
+    return absl::Status(out.status().code(), absl::StrCat("publish ", chart, " as ", registry.host, "/", repository,
+                                                          ": ", out.status().message()));
+  }
+  std::vector<PublishedBundle> published;
+  for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipWhitespace())) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (fields.size() != 2) return absl::InternalError(absl::StrCat("publish-bundle.sh printed \"", line, "\""));
+    published.push_back({.reference = fields[0], .digest = fields[1]});
+  }
+  if (published.size() != tags.size()) {
+    return absl::InternalError(absl::StrCat("publish-bundle.sh reported ", published.size(), " bundles for ",
+                                            tags.size(), " tags: ", *out));
+  }
+  return published;
+}
+
+std::string WerfStandinDir() { return std::string(WERF_TESTBED_SOURCE_DIR) + "/werf-standin"; }
 
 std::string UniqueName(absl::string_view prefix) {
   static std::mutex mu;

@@ -156,6 +156,10 @@ struct Registry {
   std::string username;
   std::string password;
   std::string ca_file;  // the test CA, for kTls only
+  // kTls only, with the real node: the same registry at the node's veth address (its certificate names
+  // it too), empty when the host has none. werf speaks plain HTTP to every loopback registry
+  // whatever its flags, so a werf-like client verifies TLS only here.
+  std::string external_host;
   std::string scheme() const { return flavour == RegistryFlavour::kTls ? "https" : "http"; }
   std::string base_url() const { return scheme() + "://" + host; }
 };
@@ -174,6 +178,27 @@ absl::StatusOr<std::vector<std::string>> ListTagsWithCrane(const Registry& regis
 // (crane, werf): DOCKER_CONFIG pointing at a fresh directory whose config.json holds the
 // credentials, and SSL_CERT_FILE for the TLS registry. The directory lives until the process ends.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RegistryClientEnv(const Registry& registry);
+
+// --- werf bundles (publish-bundle.sh) -------------------------------------------------
+
+// One published bundle: "<host>/<repository>:<tag>" and its manifest digest.
+struct PublishedBundle {
+  std::string reference;
+  std::string digest;
+};
+
+// Publishes `chart` (a chart under test/integration/testbed/bundles: "hello", "broken", "big";
+// or a chart directory) to `registry` as <repository>:<tag> for every tag, in the layout
+// `werf bundle publish` produces (OCI manifest, helm config media type, one application/tar+gzip
+// chart layer, Chart.yaml version = tag). `values_files` are merged into the bundle's values.yaml
+// in order, as `werf bundle publish --values` does. kV2 works too.
+absl::StatusOr<std::vector<PublishedBundle>> PublishBundle(const Registry& registry, absl::string_view chart,
+                                                           absl::string_view repository,
+                                                           const std::vector<std::string>& tags,
+                                                           const std::vector<std::string>& values_files = {});
+
+// The directory holding the werf stand-in (an executable named `werf`; see werf-standin/README.md).
+std::string WerfStandinDir();
 
 // A unique name for test objects ("<prefix>-<random hex>"), valid as a Kubernetes name.
 std::string UniqueName(absl::string_view prefix);
