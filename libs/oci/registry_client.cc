@@ -123,13 +123,24 @@ absl::Status RegistryClient::DeferRegistry(const Call& call, const HttpResponse&
   }
   if (!until.has_value()) until = now + options_.default_retry_after;
   until = std::min(*until, now + options_.max_retry_after);
-  throttle_.Defer(call.repository.registry(), *until);
+  PauseFromResponse(call, *until,
+                    absl::StrCat("HTTP ", response.status, ", Retry-After: ",
+                                 response.headers.Get("retry-after").value_or("(none)")));
   if (response.status == 429) return RateLimitedError(call, *until, response.status);
   return MakeError(absl::StatusCode::kUnavailable,
                    absl::StrCat(call.repository.registry(), " is unavailable (HTTP ", response.status,
                                 ") and asked for no requests before ",
                                 absl::FormatTime(absl::RFC3339_sec, *until, absl::UTCTimeZone())),
                    {.reason = ErrorReason::kUnavailable, .http_status = response.status, .retry_after = until});
+}
+
+void RegistryClient::PauseFromResponse(const Call& call, absl::Time until, std::string reason) {
+  if (!throttle_.Defer(call.repository.registry(), until) || !pause_listener_) return;
+  pause_listener_(RegistryPause{.registry = call.repository.registry(), .until = until, .reason = std::move(reason)});
+}
+
+void RegistryClient::Pause(absl::string_view registry, absl::Time until) {
+  throttle_.Defer(CanonicalRegistry(registry), std::min(until, clock_.Now() + options_.max_retry_after));
 }
 
 absl::Status RegistryClient::StartCall(Call& call) {
@@ -208,6 +219,15 @@ absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest req
     if (std::optional<RateLimitInfo> rate_limit = ParseRateLimitInfo(
             response->headers.GetJoined("ratelimit-remaining"), response->headers.GetJoined("ratelimit-limit"))) {
       call.rate_limit = rate_limit;
+      // The budget is spent: stop before the registry has to say 429. Its window is
+      // the longest the wait can be; without one, the same wait as a bare 429.
+      if (rate_limit->remaining <= 0) {
+        const absl::Time now = clock_.Now();
+        PauseFromResponse(call,
+                          now + std::min(rate_limit->window.value_or(options_.default_retry_after),
+                                         options_.max_retry_after),
+                          absl::StrCat("RateLimit-Remaining: ", rate_limit->remaining));
+      }
     }
     const int status = response->status;
     const std::string challenge = response->headers.GetJoined("www-authenticate");

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,8 +123,18 @@ inline constexpr absl::string_view kManifestAccept =
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
+// A registry asked not to be called before `until`: a 429, a 503 with Retry-After,
+// or RateLimit-Remaining: 0.
+struct RegistryPause {
+  std::string registry;  // canonical
+  absl::Time until;
+  std::string reason;  // what the registry said, e.g. "HTTP 429, Retry-After: 120"
+};
+
 class RegistryClient {
  public:
+  using PauseListener = std::function<void(const RegistryPause&)>;
+
   static absl::StatusOr<std::unique_ptr<RegistryClient>> Create(RegistryClientOptions options = {});
 
   RegistryClient(const RegistryClient&) = delete;
@@ -146,6 +157,14 @@ class RegistryClient {
   // wait is in force; calls before then fail at once with kRateLimited.
   std::optional<absl::Time> NotBefore(absl::string_view registry) const;
 
+  // Honours a pause another client learnt of (a registry's budget is per address
+  // or account, not per process). Does not call the listener.
+  void Pause(absl::string_view registry, absl::Time until);
+
+  // Called (on the calling thread, without locks held) when a registry's answer
+  // starts or lengthens a pause. Set it before the first call.
+  void SetPauseListener(PauseListener listener) { pause_listener_ = std::move(listener); }
+
  private:
   struct Call;
 
@@ -159,6 +178,8 @@ class RegistryClient {
   absl::Status RateLimitedError(const Call& call, absl::Time until, int http_status) const;
   // For a 429, or a 503 with Retry-After: no calls to the registry until it said, and the error.
   absl::Status DeferRegistry(const Call& call, const HttpResponse& response);
+  // Records a pause the registry asked for and tells the listener when it is news.
+  void PauseFromResponse(const Call& call, absl::Time until, std::string reason);
   absl::Status StartCall(Call& call);
 
   const RegistryClientOptions options_;
@@ -166,6 +187,7 @@ class RegistryClient {
   std::shared_ptr<HttpTransport> transport_;
   RegistryMetrics metrics_;
   RegistryThrottle throttle_;
+  PauseListener pause_listener_;
   RegistryAuth auth_;
   mutable absl::Mutex mu_;
   // For kInsecure registries: the scheme that worked ("https" or "http").

@@ -395,6 +395,56 @@ TEST_F(RegistryClientFaultTest, ExposesRateLimitRemaining) {
   EXPECT_EQ(digest.rate_limit->remaining, 76);
 }
 
+TEST_F(RegistryClientFaultTest, AnExhaustedBudgetPausesTheRegistryBeforeA429) {
+  registry_->SetBehaviour({.extra_headers = {{"ratelimit-limit", "100;w=600"}, {"ratelimit-remaining", "0;w=600"}}});
+  auto client = NewClient();
+  std::vector<RegistryPause> pauses;
+  client->SetPauseListener([&](const RegistryPause& pause) { pauses.push_back(pause); });
+
+  // The call that spent the budget still succeeds; the next ones are not sent.
+  EXPECT_OK(client->ListTags(Repo(), PlainHttp()).status());
+  EXPECT_EQ(client->NotBefore(registry_->host()), clock_.Now() + absl::Minutes(10)) << "the window";
+  EXPECT_EQ(ClassifyError(client->ListTags(Repo("team/other"), PlainHttp()).status()), ErrorReason::kRateLimited);
+  EXPECT_EQ(registry_->CountRequests(), 1);
+  ASSERT_THAT(pauses, SizeIs(1));
+  EXPECT_EQ(pauses[0].registry, registry_->host());
+  EXPECT_EQ(pauses[0].until, clock_.Now() + absl::Minutes(10));
+  EXPECT_EQ(pauses[0].reason, "RateLimit-Remaining: 0");
+}
+
+TEST_F(RegistryClientFaultTest, APauseIsReportedOnceAndOnlyWhenItGrows) {
+  auto client = NewClient();
+  std::vector<RegistryPause> pauses;
+  client->SetPauseListener([&](const RegistryPause& pause) { pauses.push_back(pause); });
+  registry_->InjectFault({.status = 429, .headers = {{"Retry-After", "120"}}});
+  EXPECT_FALSE(client->ListTags(Repo(), PlainHttp()).ok());
+  ASSERT_THAT(pauses, SizeIs(1));
+  EXPECT_EQ(pauses[0].until, clock_.Now() + absl::Minutes(2));
+  EXPECT_EQ(pauses[0].reason, "HTTP 429, Retry-After: 120");
+
+  // Calls refused locally during the pause are no news.
+  EXPECT_FALSE(client->ListTags(Repo(), PlainHttp()).ok());
+  EXPECT_THAT(pauses, SizeIs(1));
+  EXPECT_EQ(registry_->CountRequests(), 1);
+}
+
+TEST_F(RegistryClientFaultTest, APauseLearntElsewhereIsHonouredSilently) {
+  auto client = NewClient();
+  int reported = 0;
+  client->SetPauseListener([&](const RegistryPause&) { ++reported; });
+  client->Pause(registry_->host(), clock_.Now() + absl::Seconds(90));
+  absl::StatusOr<TagListResult> paused = client->ListTags(Repo(), PlainHttp());
+  EXPECT_EQ(ClassifyError(paused.status()), ErrorReason::kRateLimited);
+  EXPECT_EQ(GetErrorDetails(paused.status()).http_status, 0);
+  EXPECT_EQ(registry_->CountRequests(), 0);
+  EXPECT_EQ(reported, 0) << "news from the hub is not sent back to it";
+  // An absurd pause from elsewhere is cut like an absurd Retry-After.
+  client->Pause(registry_->host(), clock_.Now() + absl::Hours(1000));
+  EXPECT_EQ(client->NotBefore(registry_->host()), clock_.Now() + absl::Hours(6));
+  clock_.Advance(absl::Hours(6));
+  EXPECT_OK(client->ListTags(Repo(), PlainHttp()).status());
+}
+
 // --- authentication ------------------------------------------------------------------
 
 TEST_F(RegistryClientFaultTest, AnonymousBearerTokenIsFetchedOnceAndReused) {

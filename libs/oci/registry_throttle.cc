@@ -1,7 +1,5 @@
 #include "libs/oci/registry_throttle.h"
 
-#include <algorithm>
-
 namespace werf::oci {
 
 std::optional<absl::Time> RegistryThrottle::NotBefore(absl::string_view registry) const {
@@ -12,10 +10,13 @@ std::optional<absl::Time> RegistryThrottle::NotBefore(absl::string_view registry
   return it->second;
 }
 
-void RegistryThrottle::Defer(absl::string_view registry, absl::Time until) {
+bool RegistryThrottle::Defer(absl::string_view registry, absl::Time until) {
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = not_before_.try_emplace(registry, until);
-  if (!inserted) it->second = std::max(it->second, until);
+  if (inserted) return true;
+  if (until <= it->second) return false;
+  it->second = until;
+  return true;
 }
 
 }  // namespace werf::oci

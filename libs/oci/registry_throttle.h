@@ -27,8 +27,9 @@ class RegistryThrottle {
   std::optional<absl::Time> NotBefore(absl::string_view registry) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Records that `registry` asked for no calls before `until`; the later of
-  // two overlapping waits wins.
-  void Defer(absl::string_view registry, absl::Time until) ABSL_LOCKS_EXCLUDED(mu_);
+  // two overlapping waits wins. Returns true when this made the wait longer (so
+  // callers pass news on once, not on every echo of it).
+  bool Defer(absl::string_view registry, absl::Time until) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   const Clock& clock_;

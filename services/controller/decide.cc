@@ -357,6 +357,15 @@ class Decider {
       s.last_error_message = message;
       return {Situation::Kind::kProgressing, "RegistryUnreachable", message};
     }
+    if (facts.throttled.has_value()) {
+      // The registry answers, it asks us to wait: reachable, and nothing to fix.
+      const std::string message = absl::StrCat(facts.throttled->message(), " (polling resumes at ",
+                                               api::Rfc3339(FromProto(facts.throttled->resumes_at())), ")");
+      s.SetCondition({.type = "RegistryReachable", .status = "True", .reason = "RateLimited",
+                      .message = message, .observed_generation = in_.generation},
+                     in_.now);
+      return {Situation::Kind::kProgressing, "RateLimited", message};
+    }
     if (facts.tags_known) {
       // The registry answers again: its error is no longer the last word.
       if (const api::Condition* before = s.FindCondition("RegistryReachable");

@@ -48,6 +48,8 @@ struct RegistryFacts {
   // Failed polls in a row as the controller counted them (kept across a move of the
   // repository to another poller, whose own count starts again at 1).
   int consecutive_failures = 0;
+  // Set while the registry rate-limits us; not a failure (see PollThrottled).
+  std::optional<pb::PollThrottled> throttled{};
 };
 
 // What the cluster holds that the bundle refers to (from informer caches).

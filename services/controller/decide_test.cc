@@ -107,6 +107,12 @@ struct Fixture {
     *job.mutable_finished_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(in.now - absl::Seconds(5)));
     return job;
   }
+  void Throttle() {
+    pb::PollThrottled throttled;
+    throttled.set_message("registry.example.com is rate limiting us (HTTP 429): no requests before 2027-01-15T08:10:00Z");
+    *throttled.mutable_resumes_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(kNow + absl::Minutes(10)));
+    in.registry.throttled = throttled;
+  }
   void Fail(int consecutive, pb::PollFailureReason reason = pb::POLL_FAILURE_REASON_UNAVAILABLE) {
     pb::PollFailed failure;
     failure.set_reason(reason);
@@ -596,6 +602,43 @@ const Case kCases[] = {
      [](const Fixture&, const Decision& d) {
        EXPECT_EQ(d.status.phase, api::Phase::kFailed);
        EXPECT_TRUE(d.events.empty());
+     }},
+    // --- registry rate limits: the registry works, it asks us to wait -------------------
+    {"RateLimitBeforeAnyDeploySaysWhenPollingResumes",
+     [](Fixture& f) {
+       f.in.registry = {};
+       f.Throttle();
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_EQ(d.status.phase, api::Phase::kSyncing);
+       EXPECT_EQ(ConditionOf(d, "RegistryReachable"), "True/RateLimited");
+       EXPECT_EQ(ConditionOf(d, "Reconciling"), "True/RateLimited");
+       EXPECT_THAT(d.status.FindCondition("RegistryReachable")->message,
+                   HasSubstr("polling resumes at 2027-01-15T08:10:00Z"));
+       EXPECT_TRUE(d.status.last_error_message.empty()) << "nothing for the user to fix";
+       EXPECT_TRUE(d.events.empty());
+     }},
+    {"RateLimitAfterDeployKeepsTheBundleReady",
+     [](Fixture& f) {
+       f.Deployed();
+       f.Throttle();
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_EQ(d.status.phase, api::Phase::kSynced);
+       EXPECT_EQ(ConditionOf(d, "Ready"), "True/Synced");
+       EXPECT_EQ(ConditionOf(d, "RegistryReachable"), "True/RateLimited");
+       EXPECT_FALSE(d.converge.has_value());
+     }},
+    {"RateLimitDuringAnOutageNeitherCountsNorForgives",
+     [](Fixture& f) {
+       f.Deployed();
+       f.Fail(4);
+       f.Throttle();
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_EQ(d.status.phase, api::Phase::kSynced) << "4 failures are still below the budget";
+       EXPECT_EQ(ConditionOf(d, "RegistryReachable"), "False/PollFailed");
+       EXPECT_THAT(d.status.FindCondition("RegistryReachable")->message, HasSubstr("4 failed poll(s)"));
      }},
     {"PollFailureAfterDeployIsABlip",
      [](Fixture& f) {

@@ -1,5 +1,6 @@
 #include "services/controller/hub_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <utility>
 
@@ -101,6 +102,8 @@ grpc::Status HubServiceImpl::Connect(
         google::protobuf::util::TimeUtil::MillisecondsToDuration(
             absl::ToInt64Milliseconds(options_.heartbeat_interval));
     SendLocked(*worker, std::move(welcome));
+    // Pauses first, so the assignments that follow are not polled into a rate limit.
+    if (worker->kind == pb::WORKER_KIND_POLLER) SendPausesLocked(*worker, absl::Now());
     RebalanceLocked();
     DispatchConvergesLocked(absl::Now());
   }
@@ -203,10 +206,51 @@ void HubServiceImpl::HandleMessage(const Worker& worker, const pb::ConnectReques
       }
       return;
     }
+    case pb::ConnectRequest::kThrottle: {
+      absl::MutexLock lock(&mu_);
+      SharePauseLocked(worker, message.throttle(), absl::Now());
+      return;
+    }
     case pb::ConnectRequest::kHeartbeat:
     case pb::ConnectRequest::kHello:
     case pb::ConnectRequest::MESSAGE_NOT_SET:
       return;
+  }
+}
+
+void HubServiceImpl::SharePauseLocked(const Worker& from, const pb::RegistryThrottle& throttle, absl::Time now) {
+  using google::protobuf::util::TimeUtil;
+  if (throttle.registry().empty()) return;
+  // A pause is bounded like a Retry-After: one odd report cannot stop polling for days.
+  const absl::Time until =
+      std::min(absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(throttle.not_before())),
+               now + kMaxRegistryPause);
+  if (until <= now) return;
+  std::erase_if(pauses_, [now](const auto& entry) { return entry.second.until <= now; });
+  auto [it, inserted] = pauses_.try_emplace(throttle.registry());
+  if (!inserted && until <= it->second.until) return;  // known already
+  it->second.until = until;
+  it->second.message = throttle;
+  *it->second.message.mutable_not_before() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(until));
+  common::LogInfo("registry pause shared with every poller",
+                  {{"registry", throttle.registry()},
+                   {"until", TimeUtil::ToString(it->second.message.not_before())},
+                   {"reason", throttle.reason()},
+                   {"reported_by", from.id}});
+  for (auto& [id, worker] : workers_) {
+    if (worker->kind != pb::WORKER_KIND_POLLER || worker.get() == &from) continue;
+    pb::ConnectResponse message;
+    *message.mutable_throttle() = it->second.message;
+    SendLocked(*worker, std::move(message));
+  }
+}
+
+void HubServiceImpl::SendPausesLocked(Worker& worker, absl::Time now) {
+  for (const auto& [registry, pause] : pauses_) {
+    if (pause.until <= now) continue;
+    pb::ConnectResponse message;
+    *message.mutable_throttle() = pause.message;
+    SendLocked(worker, std::move(message));
   }
 }
 

@@ -6,6 +6,8 @@
 // requests go to a converger, wait for an acknowledgement, and are sent again
 // (to any converger) when the stream that took them ends before the Job was
 // observed; Job names are deterministic, so a resend never duplicates a Job.
+// A registry's request to pause (429 and friends) reported by one poller is
+// passed to every poller, since the registry's budget is not per poller.
 // Only the leading controller accepts streams.
 #ifndef WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
 #define WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
@@ -35,6 +37,9 @@ struct HubCallbacks {
   // A worker's stream was welcomed (connected) or ended.
   std::function<void(pb::WorkerKind kind, bool connected)> on_workers_changed{};
 };
+
+// The longest registry pause the hub passes on (as the registry client caps Retry-After).
+inline constexpr absl::Duration kMaxRegistryPause = absl::Hours(6);
 
 class HubServiceImpl final : public pb::HubService::Service {
  public:
@@ -90,6 +95,11 @@ class HubServiceImpl final : public pb::HubService::Service {
   bool SendLocked(Worker& worker, pb::ConnectResponse message, uint64_t* sequence = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleMessage(const Worker& worker, const pb::ConnectRequest& message);
+  // A poller's registry asked for a pause: remember it and tell the other pollers.
+  void SharePauseLocked(const Worker& from, const pb::RegistryThrottle& throttle, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pauses still in force, for a poller that just connected.
+  void SendPausesLocked(Worker& worker, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The live stream of a worker id, or null.
   Worker* LiveWorkerLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunTicker();
@@ -105,6 +115,12 @@ class HubServiceImpl final : public pb::HubService::Service {
   std::map<std::string, pb::TrackRepository> repositories_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> owners_ ABSL_GUARDED_BY(mu_);  // key -> poller id
   std::map<std::string, PendingConverge> converges_ ABSL_GUARDED_BY(mu_);  // by job name
+  struct RegistryPause {
+    absl::Time until = absl::InfinitePast();
+    pb::RegistryThrottle message;
+  };
+  // By registry host; expired entries are dropped when the next pause arrives.
+  std::map<std::string, RegistryPause> pauses_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace werf::controller

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_server.h"
 
@@ -144,6 +145,58 @@ TEST_F(HubServiceTest, EachRepositoryGoesToExactlyOnePollerAndMovesWhenItLeaves)
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
   ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 40)) << "a takes b's share";
   EXPECT_EQ(a.Received(pb::ConnectResponse::kTrack).size(), 40u) << "and nothing of its own moves";
+}
+
+pb::ConnectRequest Throttle(const std::string& registry, absl::Time until) {
+  pb::ConnectRequest message;
+  message.mutable_throttle()->set_registry(registry);
+  *message.mutable_throttle()->mutable_not_before() =
+      google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(until));
+  message.mutable_throttle()->set_reason("HTTP 429, Retry-After: 600");
+  return message;
+}
+
+absl::Time NotBefore(const pb::ConnectResponse& message) {
+  return absl::FromUnixMillis(
+      google::protobuf::util::TimeUtil::TimestampToMilliseconds(message.throttle().not_before()));
+}
+
+TEST_F(HubServiceTest, ARegistryPauseOnePollerLearnsReachesEveryPoller) {
+  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
+  FakeWorker converger(address(), "converger", pb::WORKER_KIND_CONVERGER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
+  const absl::Time until = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 600);
+  a.Send(Throttle("registry.example.com", until));
+  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 1));
+  std::vector<pb::ConnectResponse> on_b = b.Received(pb::ConnectResponse::kThrottle);
+  EXPECT_EQ(on_b[0].throttle().registry(), "registry.example.com");
+  EXPECT_EQ(NotBefore(on_b[0]), until);
+
+  // An echo or an earlier end is no news; a later one is.
+  b.Send(Throttle("registry.example.com", until));
+  b.Send(Throttle("registry.example.com", until - absl::Seconds(30)));
+  a.Send(Throttle("registry.example.com", until + absl::Seconds(60)));
+  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 2));
+  // A poller joining during the pause gets it before any assignment.
+  FakeWorker c(address(), "poller-c", pb::WORKER_KIND_POLLER);
+  ASSERT_TRUE(c.WaitFor(pb::ConnectResponse::kThrottle, 1));
+  EXPECT_EQ(NotBefore(c.Received(pb::ConnectResponse::kThrottle)[0]), until + absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(b.Received(pb::ConnectResponse::kThrottle).size(), 2u);
+  EXPECT_EQ(a.Received(pb::ConnectResponse::kThrottle).size(), 0u) << "the reporter knows";
+  EXPECT_TRUE(converger.Received(pb::ConnectResponse::kThrottle).empty()) << "pollers only";
+
+  // A pause is bounded, and one already over is dropped.
+  a.Send(Throttle("other.example.com", absl::Now() + absl::Hours(1000)));
+  a.Send(Throttle("past.example.com", absl::Now() - absl::Seconds(1)));
+  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 3));
+  absl::SleepFor(absl::Milliseconds(300));
+  on_b = b.Received(pb::ConnectResponse::kThrottle);
+  ASSERT_EQ(on_b.size(), 3u);
+  EXPECT_EQ(on_b[2].throttle().registry(), "other.example.com");
+  EXPECT_LE(NotBefore(on_b[2]), absl::Now() + kMaxRegistryPause);
 }
 
 TEST_F(HubServiceTest, UnacknowledgedConvergeIsResentToAnotherConvergerWhenItsStreamEnds) {

@@ -12,8 +12,9 @@ bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
   absl::MutexLock lock(&mu_);
   RegistryFacts& state = states_[observation.key()];
   const auto recovered = [&state] {
-    const bool changed = state.failure.has_value();
+    const bool changed = state.failure.has_value() || state.throttled.has_value();
     state.failure.reset();
+    state.throttled.reset();
     state.consecutive_failures = 0;
     return changed;
   };
@@ -43,6 +44,10 @@ bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
       state.failure = observation.poll_failed();
       return true;
     }
+    case pb::RepositoryObservation::kPollThrottled:
+      // Neither a failure nor a success: the counts stay as they are.
+      state.throttled = observation.poll_throttled();
+      return true;
     case pb::RepositoryObservation::kPollRecovered:
       return recovered();
     case pb::RepositoryObservation::CHANGE_NOT_SET:

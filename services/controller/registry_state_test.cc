@@ -46,6 +46,27 @@ TEST(RegistryStatesTest, ASuccessfulPollResetsTheCount) {
   EXPECT_EQ(states.Get("registry.example.com/app").consecutive_failures, 1);
 }
 
+TEST(RegistryStatesTest, AThrottledPollIsNoFailureAndARecoveryEndsIt) {
+  RegistryStates states;
+  states.Apply(Failed(2));
+  pb::RepositoryObservation throttled;
+  throttled.set_key("registry.example.com/app");
+  throttled.mutable_poll_throttled()->set_message("rate limiting us");
+  EXPECT_TRUE(states.Apply(throttled));
+  RegistryFacts facts = states.Get("registry.example.com/app");
+  EXPECT_TRUE(facts.throttled.has_value());
+  EXPECT_EQ(facts.consecutive_failures, 2) << "neither counted nor forgiven";
+  EXPECT_TRUE(facts.failure.has_value());
+
+  pb::RepositoryObservation recovered;
+  recovered.set_key("registry.example.com/app");
+  recovered.mutable_poll_recovered()->set_previous_failures(2);
+  EXPECT_TRUE(states.Apply(recovered));
+  facts = states.Get("registry.example.com/app");
+  EXPECT_FALSE(facts.throttled.has_value());
+  EXPECT_EQ(facts.consecutive_failures, 0);
+}
+
 TEST(RegistryStatesTest, UnchangedTagsAreNoChangeAndForgetReleasesTheState) {
   RegistryStates states;
   EXPECT_TRUE(states.Apply(Tags({"1.0.0"})));

@@ -13,6 +13,7 @@ void PollerMetricSet::Change(pb::RepositoryObservation::ChangeCase change) {
     case pb::RepositoryObservation::kDigestChanged: kind = "digest"; break;
     case pb::RepositoryObservation::kPollFailed: kind = "failure"; break;
     case pb::RepositoryObservation::kPollRecovered: kind = "recovery"; break;
+    case pb::RepositoryObservation::kPollThrottled: kind = "throttled"; break;
     case pb::RepositoryObservation::CHANGE_NOT_SET: break;
   }
   changes.Add({{"kind", kind}}).Increment();

@@ -17,7 +17,9 @@ Poller::Poller(PollerOptions options, std::unique_ptr<RegistryAccessReader> acce
                std::unique_ptr<oci::RegistryClient> registry)
     : options_(std::move(options)),
       access_reader_(std::move(access_reader)),
-      registry_(std::move(registry)) {}
+      registry_(std::move(registry)) {
+  registry_->SetPauseListener([this](const oci::RegistryPause& pause) { SharePause(pause); });
+}
 
 Poller::~Poller() { Stop(); }
 
@@ -62,6 +64,33 @@ void Poller::OnConnected() {
 void Poller::OnMessage(const pb::ConnectResponse& message) {
   if (message.has_track()) Track(message.track());
   if (message.has_untrack()) Untrack(message.untrack().key());
+  if (message.has_throttle()) {
+    const pb::RegistryThrottle& throttle = message.throttle();
+    registry_->Pause(throttle.registry(),
+                     absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(throttle.not_before())));
+    common::LogInfo("registry paused by the hub",
+                    {{"registry", throttle.registry()},
+                     {"until", TimeUtil::ToString(throttle.not_before())},
+                     {"reason", throttle.reason()}});
+  }
+}
+
+void Poller::SharePause(const oci::RegistryPause& pause) {
+  common::LogInfo("registry asked for a pause",
+                  {{"registry", pause.registry},
+                   {"until", absl::FormatTime(absl::RFC3339_sec, pause.until, absl::UTCTimeZone())},
+                   {"reason", pause.reason}});
+  if (hub_ == nullptr) return;
+  pb::ConnectRequest message;
+  pb::RegistryThrottle* throttle = message.mutable_throttle();
+  throttle->set_registry(pause.registry);
+  *throttle->mutable_not_before() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(pause.until));
+  throttle->set_reason(pause.reason);
+  // Not sent (no stream): the other pollers learn of it from their own 429 instead.
+  if (absl::Status sent = hub_->Send(std::move(message)); !sent.ok()) {
+    common::LogWarning("cannot tell the hub of a registry pause",
+                       {{"registry", pause.registry}, {"error", sent.ToString()}});
+  }
 }
 
 void Poller::ScheduleLocked(const std::string& key, Entry& entry, absl::Time when) {
@@ -156,7 +185,9 @@ void Poller::RunPollLoop() {
     const absl::StatusOr<oci::RegistryAccess> access = access_reader_->Read(track);
     std::vector<pb::RepositoryObservation> observations = tracker->Poll(
         *registry_, access.ok() ? *access : oci::RegistryAccess{}, access.status(), absl::Now());
-    PollerMetrics().Poll(tracker->consecutive_failures() == 0 ? "success" : "failure");
+    PollerMetrics().Poll(tracker->throttled()                    ? "throttled"
+                         : tracker->consecutive_failures() == 0 ? "success"
+                                                                : "failure");
 
     {
       absl::MutexLock lock(&mu_);

@@ -61,6 +61,8 @@ class Poller {
 
   void OnConnected();
   void OnMessage(const pb::ConnectResponse& message);
+  // A registry answered with a pause: the hub passes it on to every poller.
+  void SharePause(const oci::RegistryPause& pause);
   void Track(const pb::TrackRepository& track);
   void Untrack(const std::string& key);
   void ScheduleLocked(const std::string& key, Entry& entry, absl::Time when)

@@ -59,8 +59,10 @@ absl::StatusOr<SecretContent> ReadSecret(kube::RestClient& client,
 absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
     const ::werf::operator_::v1::TrackRepository& track) {
   oci::RegistryAccess access;
-  access.security = track.access().insecure() ? oci::TransportSecurity::kInsecure
-                                              : oci::TransportSecurity::kTls;
+  // plain_http implies insecure (hub.proto); it goes straight to HTTP, without trying TLS first.
+  access.security = track.access().plain_http() ? oci::TransportSecurity::kPlainHttp
+                    : track.access().insecure() ? oci::TransportSecurity::kInsecure
+                                                : oci::TransportSecurity::kTls;
   if (!track.access().credentials_secret().name().empty()) {
     absl::StatusOr<SecretContent> secret =
         ReadSecret(*client_, track.access().credentials_secret(), "registry credentials");

@@ -61,6 +61,10 @@ pb::RepositoryObservation RepositoryTracker::Observation(absl::Time now) const {
 void RepositoryTracker::Fail(const absl::Status& error, absl::Time now,
                              std::vector<pb::RepositoryObservation>& out) {
   const oci::ErrorDetails details = oci::GetErrorDetails(error);
+  if (details.reason == oci::ErrorReason::kRateLimited && details.retry_after.has_value()) {
+    Throttle(error, *details.retry_after, now, out);
+    return;
+  }
   ++consecutive_failures_;
   retry_after_ = details.retry_after;
   const pb::PollFailureReason reason = ReasonFor(details.reason);
@@ -80,6 +84,19 @@ void RepositoryTracker::Fail(const absl::Status& error, absl::Time now,
   absl::BitGen random;
   *failed->mutable_next_attempt_at() =
       TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(NextPoll(now, random)));
+  out.push_back(std::move(observation));
+}
+
+void RepositoryTracker::Throttle(const absl::Status& error, absl::Time resumes_at, absl::Time now,
+                                 std::vector<pb::RepositoryObservation>& out) {
+  retry_after_ = resumes_at;
+  throttled_ = true;
+  if (resumes_at == reported_resume_) return;
+  reported_resume_ = resumes_at;
+  pb::RepositoryObservation observation = Observation(now);
+  observation.mutable_poll_throttled()->set_message(std::string(error.message()));
+  *observation.mutable_poll_throttled()->mutable_resumes_at() =
+      TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(resumes_at));
   out.push_back(std::move(observation));
 }
 
@@ -149,12 +166,14 @@ std::vector<pb::RepositoryObservation> RepositoryTracker::Poll(oci::RegistryClie
     }
   }
   full_report_ = false;
-  if (failures_before > 0) {
+  if (failures_before > 0 || throttled_) {
     pb::RepositoryObservation observation = Observation(now);
     observation.mutable_poll_recovered()->set_previous_failures(failures_before);
     out.push_back(std::move(observation));
   }
   consecutive_failures_ = 0;
+  throttled_ = false;
+  reported_resume_ = absl::InfinitePast();
   last_failure_reason_ = -1;
   last_error_.clear();
   retry_after_.reset();
@@ -173,7 +192,9 @@ absl::Time RepositoryTracker::NextPoll(absl::Time now, absl::BitGenRef random) c
   // ±10 %, so repositories added together do not poll together forever.
   const double jitter = absl::Uniform(random, -0.1, 0.1);
   absl::Time next = last_poll_ + interval + interval * jitter;
-  if (retry_after_.has_value()) next = std::max(next, *retry_after_);
+  // After a pause every repository of the registry is due at once: spread them
+  // over a tenth of the interval, or the first seconds bring the next 429.
+  if (retry_after_.has_value()) next = std::max(next, *retry_after_ + interval * absl::Uniform(random, 0.0, 0.1));
   return next;
 }
 

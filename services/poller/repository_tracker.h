@@ -49,12 +49,18 @@ class RepositoryTracker {
   int tag_count() const { return static_cast<int>(tags_.size()); }
   absl::Time last_poll() const { return last_poll_; }
   uint32_t consecutive_failures() const { return consecutive_failures_; }
+  // The last poll was refused or held back by the registry's rate limit.
+  bool throttled() const { return throttled_; }
   const std::string& last_error() const { return last_error_; }
 
  private:
   pb::RepositoryObservation Observation(absl::Time now) const;
   void Fail(const absl::Status& error, absl::Time now,
             std::vector<pb::RepositoryObservation>& out);
+  // A rate limit is the registry working as designed, not failing: it is
+  // reported once per pause and counts toward no failure budget.
+  void Throttle(const absl::Status& error, absl::Time resumes_at, absl::Time now,
+                std::vector<pb::RepositoryObservation>& out);
 
   pb::TrackRepository assignment_;
   absl::Duration failure_backoff_;
@@ -68,6 +74,8 @@ class RepositoryTracker {
   std::string last_error_;
   absl::Time last_poll_ = absl::InfinitePast();
   std::optional<absl::Time> retry_after_;
+  bool throttled_ = false;
+  absl::Time reported_resume_ = absl::InfinitePast();
 };
 
 }  // namespace werf::poller

@@ -95,6 +95,38 @@ TEST_F(RepositoryTrackerTest, FailuresAreClassifiedCountedAndRecoveryReported) {
   EXPECT_EQ(recovered[0].poll_recovered().previous_failures(), 3u);
 }
 
+TEST_F(RepositoryTrackerTest, ARateLimitIsReportedOnceAndIsNoFailure) {
+  RepositoryTracker tracker(Assignment(), absl::Seconds(1), absl::Seconds(8));
+  Poll(tracker);
+  registry_->InjectFault({.status = 503}, 1);
+  ASSERT_EQ(Poll(tracker).size(), 1u);
+  ASSERT_EQ(tracker.consecutive_failures(), 1u);
+
+  registry_->InjectFault({.status = 429, .headers = {{"Retry-After", "1"}}}, 1);
+  std::vector<pb::RepositoryObservation> throttled = Poll(tracker);
+  ASSERT_EQ(throttled.size(), 1u);
+  ASSERT_TRUE(throttled[0].has_poll_throttled()) << throttled[0].DebugString();
+  EXPECT_THAT(throttled[0].poll_throttled().message(), HasSubstr("rate limiting"));
+  EXPECT_TRUE(tracker.throttled());
+  EXPECT_EQ(tracker.consecutive_failures(), 1u) << "a throttle neither counts nor forgives a failure";
+  // It waits for the registry's time, not its own backoff.
+  absl::BitGen random;
+  const absl::Time resumes = absl::FromUnixMillis(
+      google::protobuf::util::TimeUtil::TimestampToMilliseconds(throttled[0].poll_throttled().resumes_at()));
+  EXPECT_GE(tracker.NextPoll(tracker.last_poll(), random), resumes);
+
+  // Polled again inside the pause (the client refuses locally): the same pause is no news.
+  EXPECT_TRUE(Poll(tracker).empty());
+  EXPECT_EQ(registry_->CountRequests("GET", "/v2/team/app/tags"), 3) << "nothing sent during the pause";
+
+  absl::SleepFor(absl::Milliseconds(1100));
+  std::vector<pb::RepositoryObservation> recovered = Poll(tracker);
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].poll_recovered().previous_failures(), 1u);
+  EXPECT_FALSE(tracker.throttled());
+  EXPECT_EQ(tracker.consecutive_failures(), 0u);
+}
+
 TEST_F(RepositoryTrackerTest, MissingRepositoryAndCredentialErrors) {
   pb::TrackRepository track = Assignment();
   track.set_repository(registry_->host() + "/team/absent");

@@ -156,6 +156,7 @@ class ObservationLog {
         if (first_failure_.empty()) first_failure_ = observation.poll_failed().message();
         break;
       case pb::RepositoryObservation::kPollRecovered: ++counts_["poll_recovered"]; break;
+      case pb::RepositoryObservation::kPollThrottled: ++counts_["poll_throttled"]; break;
       case pb::RepositoryObservation::CHANGE_NOT_SET: ++counts_["empty"]; break;
     }
     ++counts_["total"];
