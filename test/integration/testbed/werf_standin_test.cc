@@ -28,6 +28,7 @@
 #include "services/converger/job_builder.h"
 #include "services/converger/job_inputs.h"
 #include "services/converger/job_observation.h"
+#include "services/converger/redaction.h"
 #include "services/converger/werf_cli_contract.h"
 #include "services/converger/werf_entrypoint.h"
 #include "test/integration/testbed/local_job.h"
@@ -346,6 +347,47 @@ TEST_F(WerfStandinTest, BrokenBundleFailsWithNelmsRenderErrorAndNoReport) {
   EXPECT_FALSE(observed.has_deploy_report());
   EXPECT_THAT(tb::UnwrapNelmLines(observed.log_tail()), HasSubstr(".Values.mustBeSet is required"));
   EXPECT_THAT(observed.message(), HasSubstr("werf exited with code 1"));
+}
+
+// werf prints what it is given: a render failure quotes the value. The value is a Secret's,
+// so the log really holds it, and the converger's observation (what goes to the hub, and from
+// there to status and Events, and to the converger's own log) must not.
+TEST_F(WerfStandinTest, ASecretValueWerfPrintsIsRedactedFromWhatTheConvergerReports) {
+  absl::StatusOr<tb::Registry> registry = tb::GetRegistry(tb::RegistryFlavour::kAnonymous);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const std::string repository = "standin/" + ns_ + "/broken";
+  ASSERT_TRUE(tb::PublishBundle(*registry, "broken", repository, {"1.0.0"}).ok());
+  const std::string token = tb::UniqueName("tok-s3cr3t");
+  ASSERT_OK(tb::ApplyYaml(absl::StrCat("apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaky-values\n  namespace: ",
+                                       ns_, "\nstringData:\n  values.yaml: |\n    mustBeSet: present\n    refuseToken: ",
+                                       token, "\n")));
+  pb::ConvergeRequest request = Request(pb::JOB_KIND_APPLY, absl::StrCat(registry->host, "/", repository), "1.0.0",
+                                        "leaky");
+  request.mutable_access()->set_plain_http(true);
+  pb::ValuesSource* from_secret = request.add_values_from();
+  from_secret->set_kind(pb::VALUES_SOURCE_KIND_SECRET);
+  from_secret->mutable_object()->set_name("leaky-values");
+
+  ASSERT_OK_AND_ASSIGN(Run run, BuildAndRun(request));
+  EXPECT_EQ(run.result.exit_code, 1) << Describe(run);
+  // The container printed it: without redaction it would travel on.
+  ASSERT_THAT(tb::UnwrapNelmLines(run.result.log), HasSubstr("refusing to deploy with token " + token));
+  const std::string job_spec = run.manifests.job.dump();
+  EXPECT_THAT(job_spec, Not(HasSubstr(token))) << "the value is mounted, never in the Job";
+  EXPECT_THAT(job_spec, Not(HasSubstr(absl::Base64Escape(token))));
+
+  // As the converger's monitor does (JobMonitor::Conclude): observe, then redact with what
+  // the per-Job Secret says was mounted from Secrets.
+  pb::JobObservation observed = Observe(run.manifests, run.result);
+  ASSERT_TRUE(run.manifests.secret.has_value()) << "the values come from a Secret";
+  RedactObservation(observed, SecretStringsOfJobSecret(*run.manifests.secret));
+  EXPECT_EQ(observed.phase(), pb::JOB_PHASE_FAILED);
+  const std::string reported = observed.DebugString();
+  EXPECT_THAT(reported, Not(HasSubstr(token)));
+  EXPECT_THAT(reported, Not(HasSubstr(absl::Base64Escape(token))));
+  // What the user needs is still there: nelm's error, with the value blanked.
+  EXPECT_THAT(tb::UnwrapNelmLines(observed.log_tail()),
+              HasSubstr(absl::StrCat("refusing to deploy with token ", kRedacted)));
 }
 
 TEST_F(WerfStandinTest, BigReportIsLargerThanATerminationMessageAndItsCompactFormParses) {
