@@ -71,7 +71,7 @@ absl::Status AppendDataText(absl::string_view type, absl::string_view media_type
 
 // One event in the JSON event format; `where` prefixes messages in a batch.
 absl::Status AppendStructured(const nlohmann::json& event, const std::string& where, EventList& events) {
-  if (!event.is_object()) return WrongType(where.empty() ? "the CloudEvent" : where, "a JSON object");
+  if (!event.is_object()) return WrongType(absl::StrCat(where, "the CloudEvent"), "a JSON object");
   auto attribute = [&](absl::string_view name) { return absl::StrCat(where, "CloudEvent attribute ", name); };
   ASSIGN_OR_RETURN(std::string specversion, RequiredString(event, "specversion", attribute("specversion")));
   if (specversion != "1.0") {

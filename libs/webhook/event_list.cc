@@ -21,7 +21,7 @@ absl::Status EventList::Add(absl::string_view registry, absl::string_view reposi
   std::string key = absl::StrCat(ref->registry(), "\n", ref->path(), "\n", tag.has_value() ? "t" : "-",
                                  tag.value_or(""));
   if (!seen_.insert(std::move(key)).second) return absl::OkStatus();
-  RepositoryEvent event{.registry = ref->registry(), .repository = ref->path()};
+  RepositoryEvent event{.registry = ref->registry(), .repository = ref->path(), .tag = std::nullopt};
   if (tag.has_value()) event.tag = std::string(*tag);
   events_.push_back(std::move(event));
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 
 namespace werf::webhook {
@@ -23,7 +24,7 @@ std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
   unsigned int length = 0;
   // HMAC() wants a non-null key even when it is empty.
   static const unsigned char kEmpty = 0;
-  const void* key = secret.empty() ? &kEmpty : secret.data();
+  const void* key = secret.empty() ? static_cast<const void*>(&kEmpty) : secret.data();
   const unsigned char* data =
       body.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(body.data());
   if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), data, body.size(), digest, &length) == nullptr) {
