@@ -21,7 +21,7 @@ namespace werf::webhook {
 // Lower-case hex of HMAC-SHA256(secret, body).
 std::string HmacSha256Hex(std::string_view secret, std::string_view body);
 
-// True when `header` is `sha256=<64 hex digits>` (hex in either case) and the digits
+// True when `header` is `sha256=<64 hex digits>` (prefix and hex in either case) and the digits
 // are HMAC-SHA256(secret, body). False for an empty secret and a malformed header.
 // The comparison takes the same time wherever the digits differ.
 bool VerifyHubSignature256(std::string_view secret, std::string_view body, std::string_view header);
