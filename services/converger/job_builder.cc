@@ -303,9 +303,13 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
   json pod_annotations = json::object();
   for (const auto& [key, value] : request.pod_annotations()) pod_annotations[key] = value;
 
-  const int64_t ttl = options.ttl_seconds_override > 0
-                          ? options.ttl_seconds_override
-                          : static_cast<int64_t>(std::max<uint32_t>(1, request.log_retention_days())) * 86400;
+  const int64_t retention = static_cast<int64_t>(std::max<uint32_t>(1, request.log_retention_days())) * 86400;
+  int64_t ttl = retention;
+  if (options.ttl_seconds_override > 0) {
+    ttl = options.ttl_seconds_override;
+  } else if (request.kind() == pb::JOB_KIND_DRIFT_CHECK) {
+    ttl = std::min(retention, std::max<int64_t>(1, absl::ToInt64Seconds(options.drift_check_ttl)));
+  }
   json metadata = {{"name", manifests.name},
                    {"namespace", request.target_namespace()},
                    {"labels", labels},

@@ -58,6 +58,10 @@ struct JobBuilderOptions {
   int64_t deadline_factor = 6;
   // Image pull and start-up, and werf's own clean-up after a timeout.
   absl::Duration deadline_margin = absl::Minutes(5);
+  // ttlSecondsAfterFinished of a drift check (capped by log_retention_days): checks run
+  // every few minutes and their outcome is recorded in status, so a week of them would be
+  // hundreds of finished Jobs and pods per bundle.
+  absl::Duration drift_check_ttl = absl::Hours(1);
   // > 0: ttlSecondsAfterFinished regardless of log_retention_days. For tests only.
   int64_t ttl_seconds_override = 0;
   // Requests and limits when the request leaves them empty.

@@ -220,6 +220,19 @@ TEST(BuildJobManifests, JobSpecRetriesNothingAndCleansUpAfterRetention) {
   EXPECT_EQ(Build(Request(), {}, {.ttl_seconds_override = 5}).job["spec"]["ttlSecondsAfterFinished"], 5);
 }
 
+// A drift check every few minutes would otherwise keep a week of finished Jobs and pods
+// per bundle (~670 at 15-minute checks); its outcome is in the bundle's status anyway.
+TEST(BuildJobManifests, DriftChecksAreCleanedUpAfterTheirOwnShortTtl) {
+  pb::ConvergeRequest drift = Request();
+  drift.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+  EXPECT_EQ(Build(drift).job["spec"]["ttlSecondsAfterFinished"], 3600);
+  EXPECT_EQ(Build(drift, {}, {.drift_check_ttl = absl::Minutes(10)}).job["spec"]["ttlSecondsAfterFinished"], 600);
+  EXPECT_EQ(Build(drift, {}, {.ttl_seconds_override = 5}).job["spec"]["ttlSecondsAfterFinished"], 5);
+  // Never longer than the bundle's own retention.
+  drift.set_log_retention_days(1);
+  EXPECT_EQ(Build(drift, {}, {.drift_check_ttl = absl::Hours(48)}).job["spec"]["ttlSecondsAfterFinished"], 86400);
+}
+
 // -t is werf's per-resource tracking timeout; a deploy in several stages may track for
 // several times -t, so an apply's deadline is a multiple of it (or none).
 TEST(ActiveDeadlineSeconds, AnApplyMayTrackSeveralStagesOfTimeout) {

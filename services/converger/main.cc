@@ -31,6 +31,8 @@ ABSL_FLAG(int64_t, job_deadline_factor, 6,
 ABSL_FLAG(absl::Duration, job_deadline_margin, absl::Minutes(5),
           "Added to the Job's deadline (image pull, start-up, werf's clean-up); a drift check's "
           "deadline is its timeout plus this margin");
+ABSL_FLAG(absl::Duration, drift_check_ttl, absl::Hours(1),
+          "ttlSecondsAfterFinished of drift-check Jobs (capped by the bundle's logRetentionDays)");
 ABSL_FLAG(int64_t, ttl_seconds_override, 0,
           "FOR TESTS ONLY: when > 0, ttlSecondsAfterFinished of every Job instead of the bundle's "
           "logRetentionDays");
@@ -70,6 +72,7 @@ int Run() {
   options.builder.job_env = *std::move(job_env);
   options.builder.deadline_factor = absl::GetFlag(FLAGS_job_deadline_factor);
   options.builder.deadline_margin = absl::GetFlag(FLAGS_job_deadline_margin);
+  options.builder.drift_check_ttl = absl::GetFlag(FLAGS_drift_check_ttl);
   options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
   options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);
   options.tenancy = tenancy;
