@@ -138,6 +138,7 @@ BundleStatus BundleStatusFromJson(const Json& status, std::vector<std::string>* 
   out.last_applied_digest = in.String("lastAppliedDigest");
   out.last_applied_config_hash = in.String("lastAppliedConfigHash");
   out.last_sync_time = in.Time("lastSyncTime");
+  out.last_webhook_time = in.Time("lastWebhookTime");
   out.last_error_message = in.String("lastErrorMessage");
   out.consecutive_failures = static_cast<int>(in.Count("consecutiveFailures"));
   out.next_retry_time = in.Time("nextRetryTime");
@@ -168,6 +169,7 @@ Json BundleStatusToJson(const BundleStatus& status) {
   PutString(out, "lastAppliedDigest", status.last_applied_digest);
   PutString(out, "lastAppliedConfigHash", status.last_applied_config_hash);
   PutTime(out, "lastSyncTime", status.last_sync_time);
+  PutTime(out, "lastWebhookTime", status.last_webhook_time);
   PutString(out, "lastErrorMessage", status.last_error_message);
   // Always present: "0 failures" is an answer people look for.
   out["consecutiveFailures"] = status.consecutive_failures;

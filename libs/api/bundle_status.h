@@ -78,6 +78,8 @@ struct BundleStatus {
   std::string last_applied_digest;
   std::string last_applied_config_hash;
   std::optional<absl::Time> last_sync_time;
+  // When a registry webhook last named the repository (polling is the safety net).
+  std::optional<absl::Time> last_webhook_time;
   std::string last_error_message;
   // Failed applies in a row; reset by a success.
   int consecutive_failures = 0;

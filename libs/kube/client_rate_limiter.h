@@ -19,8 +19,13 @@ class ClientRateLimiter {
   absl::Duration Reserve(absl::Time now);
   // Reserve(now) and sleep.
   void Wait();
+  // Takes a token if one is there now; false (and nothing taken) otherwise. For
+  // callers that refuse rather than wait (a webhook receiver answering 429).
+  bool TryAcquire(absl::Time now);
 
  private:
+  void RefillLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const double qps_;
   const double burst_;
   absl::Mutex mu_;

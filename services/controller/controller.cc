@@ -8,6 +8,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/kube/api_error.h"
+#include "libs/oci/reference.h"
 #include "services/controller/metrics.h"
 
 namespace werf::controller {
@@ -34,11 +35,21 @@ HubCallbacks Controller::MakeHubCallbacks() {
       .on_repository = [this](const pb::RepositoryObservation& o) { OnRepository(o); },
       .on_job = [this](const pb::JobObservation& o) { OnJob(o); },
       .on_rejected = [this](const pb::ConvergeRequest& r, const std::string& m) { OnRejected(r, m); },
+      .on_repository_event = [this](const pb::RepositoryEvent& e) { OnRepositoryEvent(e); },
       .on_workers_changed = [this](pb::WorkerKind kind, bool connected) { OnWorkersChanged(kind, connected); },
   };
 }
 
 void Controller::Start(std::function<void()> on_synced) {
+  absl::StatusOr<std::unique_ptr<WebhookRouter>> router = WebhookRouter::Create(
+      {.coalesce = options_.webhook_coalesce}, [this](const std::string& key) {
+        if (hub_ != nullptr) hub_->PollNow(key);
+      });
+  if (router.ok()) {
+    webhooks_ = *std::move(router);
+  } else {
+    common::LogError("webhook events will not trigger polls", {{"error", router.status().ToString()}});
+  }
   events_ = std::make_unique<kube::EventRecorder>(
       client_, kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity});
   references_ = std::make_unique<ReferenceCache>(
@@ -81,6 +92,7 @@ void Controller::Start(std::function<void()> on_synced) {
 void Controller::Stop() {
   if (stopping_.exchange(true)) return;
   if (starter_.joinable()) starter_.join();
+  webhooks_.reset();
   queue_->ShutDownWithDrain();
   for (std::thread& worker : workers_) worker.join();
   if (gauges_.joinable()) gauges_.join();
@@ -129,6 +141,10 @@ void Controller::SetDemand(const std::string& bundle_key, std::optional<pb::Trac
       Demand& demand = demands_[bundle_key];
       changed = demand.repository_key != track->key() ||
                 demand.track.SerializeAsString() != track->SerializeAsString();
+      if (demand.track.repository() != track->repository() || demand.canonical_repository.empty()) {
+        absl::StatusOr<oci::RepositoryRef> parsed = oci::RepositoryRef::Parse(track->repository());
+        demand.canonical_repository = parsed.ok() ? parsed->ToString() : track->repository();
+      }
       demand.repository_key = track->key();
       demand.track = *std::move(track);
     }
@@ -207,6 +223,37 @@ void Controller::OnRepository(const pb::RepositoryObservation& observation) {
     }
   }
   for (const std::string& bundle : bundles) queue_->Add(bundle);
+}
+
+void Controller::OnRepositoryEvent(const pb::RepositoryEvent& event) {
+  absl::StatusOr<oci::RepositoryRef> named = oci::RepositoryRef::Create(event.registry(), event.repository());
+  std::set<std::string> keys;
+  std::vector<std::string> bundles;
+  if (named.ok()) {
+    const std::string repository = named->ToString();
+    absl::MutexLock lock(&mu_);
+    for (const auto& [bundle, demand] : demands_) {
+      if (demand.canonical_repository != repository) continue;
+      keys.insert(demand.repository_key);
+      bundles.push_back(bundle);
+    }
+  }
+  // The receiver answered 202 either way: whether a repository is known is not told outside.
+  ControllerMetrics().WebhookEvent(event.source(), keys.empty() ? "unknown_repository" : "routed");
+  common::LogDebug("repository event", {{"source", event.source()},
+                                        {"repository", absl::StrCat(event.registry(), "/", event.repository())},
+                                        {"tag", event.tag()},
+                                        {"assignments", absl::StrCat(keys.size())}});
+  if (keys.empty()) return;
+  const absl::Time received_at =
+      event.has_received_at()
+          ? absl::FromUnixMillis(google::protobuf::util::TimeUtil::TimestampToMilliseconds(event.received_at()))
+          : absl::Now();
+  for (const std::string& key : keys) {
+    registry_.NoteEvent(key, received_at);
+    if (webhooks_ != nullptr) webhooks_->Route(key);
+  }
+  for (const std::string& bundle : bundles) queue_->Add(bundle);  // status.lastWebhookTime
 }
 
 void Controller::OnJob(const pb::JobObservation& observation) {

@@ -32,6 +32,7 @@
 #include "services/controller/hub_service.h"
 #include "services/controller/reference_cache.h"
 #include "services/controller/registry_state.h"
+#include "services/controller/webhook_router.h"
 
 namespace werf::controller {
 
@@ -46,6 +47,8 @@ struct ControllerOptions {
   std::string identity{};  // for Events' reportingInstance
   // Keys the values digests (values_key.h); empty: plain SHA-256 (tests only).
   std::string values_key{};
+  // Webhook events for one repository within this window cause one poll.
+  absl::Duration webhook_coalesce = absl::Milliseconds(500);
 };
 
 class Controller {
@@ -97,6 +100,7 @@ class Controller {
   void IndexReferences(const std::string& bundle_key, std::vector<std::string> references);
 
   void OnRepository(const pb::RepositoryObservation& observation);
+  void OnRepositoryEvent(const pb::RepositoryEvent& event);
   void OnJob(const pb::JobObservation& observation);
   void OnRejected(const pb::ConvergeRequest& request, const std::string& message);
   void OnWorkersChanged(pb::WorkerKind kind, bool connected);
@@ -110,6 +114,7 @@ class Controller {
   std::unique_ptr<ReferenceCache> references_;
   const std::unique_ptr<kube::WorkQueue> queue_;
   std::unique_ptr<kube::EventRecorder> events_;
+  std::unique_ptr<WebhookRouter> webhooks_;
   RegistryStates registry_;
   std::vector<std::thread> workers_;
   std::thread starter_;
@@ -122,6 +127,8 @@ class Controller {
   struct Demand {
     std::string repository_key;
     pb::TrackRepository track;
+    // registry/path in canonical form (libs/oci/reference.h), as webhook events name it.
+    std::string canonical_repository;
   };
   // Bundle key -> its repository demand.
   std::map<std::string, Demand> demands_ ABSL_GUARDED_BY(mu_);

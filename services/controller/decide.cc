@@ -343,6 +343,10 @@ class Decider {
   Situation ObserveRegistry() {
     BundleStatus& s = out_.status;
     const RegistryFacts& facts = in_.registry;
+    if (facts.last_event_time.has_value() &&
+        (!s.last_webhook_time.has_value() || *s.last_webhook_time < *facts.last_event_time)) {
+      s.last_webhook_time = facts.last_event_time;
+    }
     if (facts.failure.has_value()) {
       std::string message = absl::StrCat(facts.failure->message(), " (", facts.consecutive_failures,
                                          " failed poll(s) in a row");

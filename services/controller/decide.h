@@ -50,6 +50,8 @@ struct RegistryFacts {
   int consecutive_failures = 0;
   // Set while the registry rate-limits us; not a failure (see PollThrottled).
   std::optional<pb::PollThrottled> throttled{};
+  // When a webhook last named the repository.
+  std::optional<absl::Time> last_event_time{};
 };
 
 // What the cluster holds that the bundle refers to (from informer caches).

@@ -603,6 +603,25 @@ const Case kCases[] = {
        EXPECT_EQ(d.status.phase, api::Phase::kFailed);
        EXPECT_TRUE(d.events.empty());
      }},
+    // --- webhooks: a hint to poll now, recorded so users see events arrive --------------
+    {"AWebhookEventIsRecordedInStatusAndNothingElseChanges",
+     [](Fixture& f) {
+       f.Deployed();
+       f.in.registry.last_event_time = kNow - absl::Seconds(2);
+     },
+     [](const Fixture&, const Decision& d) {
+       ASSERT_TRUE(d.status.last_webhook_time.has_value());
+       EXPECT_EQ(*d.status.last_webhook_time, kNow - absl::Seconds(2));
+       EXPECT_EQ(d.status.phase, api::Phase::kSynced);
+       EXPECT_FALSE(d.converge.has_value()) << "the event is not trusted: only a poll changes the tag";
+     }},
+    {"AnOlderWebhookTimeNeverReplacesANewerOne",
+     [](Fixture& f) {
+       f.Deployed();
+       f.in.status.last_webhook_time = kNow - absl::Seconds(1);
+       f.in.registry.last_event_time = kNow - absl::Minutes(5);  // a controller restarted, then an old event
+     },
+     [](const Fixture&, const Decision& d) { EXPECT_EQ(*d.status.last_webhook_time, kNow - absl::Seconds(1)); }},
     // --- registry rate limits: the registry works, it asks us to wait -------------------
     {"RateLimitBeforeAnyDeploySaysWhenPollingResumes",
      [](Fixture& f) {

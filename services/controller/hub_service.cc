@@ -211,6 +211,11 @@ void HubServiceImpl::HandleMessage(const Worker& worker, const pb::ConnectReques
       SharePauseLocked(worker, message.throttle(), absl::Now());
       return;
     }
+    case pb::ConnectRequest::kRepositoryEvent:
+      if (worker.kind == pb::WORKER_KIND_POLLER && callbacks_.on_repository_event) {
+        callbacks_.on_repository_event(message.repository_event());
+      }
+      return;
     case pb::ConnectRequest::kHeartbeat:
     case pb::ConnectRequest::kHello:
     case pb::ConnectRequest::MESSAGE_NOT_SET:

@@ -34,6 +34,8 @@ struct HubCallbacks {
   std::function<void(const pb::JobObservation&)> on_job{};
   // A converger refused a request (e.g. another Job of the bundle runs).
   std::function<void(const pb::ConvergeRequest&, const std::string& message)> on_rejected{};
+  // A poller's webhook receiver reported a changed repository.
+  std::function<void(const pb::RepositoryEvent&)> on_repository_event{};
   // A worker's stream was welcomed (connected) or ended.
   std::function<void(pb::WorkerKind kind, bool connected)> on_workers_changed{};
 };

@@ -45,6 +45,11 @@ ControllerMetricSet& ControllerMetrics() {
             .Help("Re-applies after a drift check found the cluster changed, that succeeded.")
             .Register(registry)
             .Add({}),
+        prometheus::BuildCounter()
+            .Name("werf_operator_controller_webhook_events_total")
+            .Help("Repository events from the pollers' webhook receivers, by source and result "
+                  "(routed: some bundle wants the repository; unknown_repository: none does).")
+            .Register(registry),
     };
   }();
   return *metrics;

@@ -20,11 +20,15 @@ struct ControllerMetricSet {
   prometheus::Gauge& repositories_tracked;
   prometheus::Family<prometheus::Counter>& converges;
   prometheus::Counter& drift_corrections;
+  prometheus::Family<prometheus::Counter>& webhook_events;
 
   void ReconcileResult(const std::string& result) { reconciles.Add({{"result", result}}).Increment(); }
   prometheus::Gauge& Bundles(const std::string& phase) { return bundles.Add({{"phase", phase}}); }
   prometheus::Gauge& Workers(const std::string& kind) { return workers.Add({{"kind", kind}}); }
   void Converge(const std::string& kind) { converges.Add({{"kind", kind}}).Increment(); }
+  void WebhookEvent(const std::string& source, const std::string& result) {
+    webhook_events.Add({{"source", source}, {"result", result}}).Increment();
+  }
 };
 
 ControllerMetricSet& ControllerMetrics();

@@ -56,6 +56,12 @@ bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
   return false;
 }
 
+void RegistryStates::NoteEvent(const std::string& key, absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  std::optional<absl::Time>& last = states_[key].last_event_time;
+  if (!last.has_value() || *last < when) last = when;
+}
+
 RegistryFacts RegistryStates::Get(const std::string& key) const {
   absl::MutexLock lock(&mu_);
   auto it = states_.find(key);

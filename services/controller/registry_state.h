@@ -17,6 +17,8 @@ class RegistryStates {
  public:
   // Applies an observation; returns true when anything changed.
   bool Apply(const ::werf::operator_::v1::RepositoryObservation& observation);
+  // A webhook event named the repository of `key` at `when`; the latest is kept.
+  void NoteEvent(const std::string& key, absl::Time when);
   RegistryFacts Get(const std::string& key) const;
   // No bundle wants the repository any more.
   void Forget(const std::string& key);

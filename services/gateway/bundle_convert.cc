@@ -68,6 +68,9 @@ void ConvertStatus(const api::BundleStatus& status, pb::Bundle& bundle) {
   bundle.set_last_applied_tag(status.last_applied_tag);
   bundle.set_last_applied_digest(status.last_applied_digest);
   if (status.last_sync_time.has_value()) *bundle.mutable_last_sync_time() = ToProto(*status.last_sync_time);
+  if (status.last_webhook_time.has_value()) {
+    *bundle.mutable_last_webhook_time() = ToProto(*status.last_webhook_time);
+  }
   bundle.set_last_error_message(status.last_error_message);
   bundle.set_consecutive_failures(static_cast<uint32_t>(status.consecutive_failures));
   if (status.active_job.has_value()) {
