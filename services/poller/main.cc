@@ -10,6 +10,8 @@
 #include "libs/kube/rest_client.h"
 #include "services/poller/poller.h"
 #include "services/poller/poller_service.h"
+#include "services/poller/webhook_receiver.h"
+#include "absl/strings/str_split.h"
 
 ABSL_FLAG(int, max_concurrent_polls, 10, "registry polls in flight at once, across all repositories");
 ABSL_FLAG(double, registry_qps, 20,
@@ -21,6 +23,13 @@ ABSL_FLAG(absl::Duration, failure_backoff, absl::Seconds(30),
           "retry delay after a failed poll; doubles per failure up to --failure_backoff_max");
 ABSL_FLAG(absl::Duration, failure_backoff_max, absl::Minutes(8), "cap of the retry delay");
 ABSL_FLAG(int, max_tags, 100000, "cap on the tags read from one repository");
+ABSL_FLAG(std::string, webhook_address, "",
+          "host:port of the registry webhook receiver (POST /hooks/<source>); empty: no receiver");
+ABSL_FLAG(std::string, webhook_secret, "werf-operator-system/werf-operator-webhooks",
+          "namespace/name of the Secret holding one key per webhook source (its secret or token)");
+ABSL_FLAG(int64_t, webhook_max_body_bytes, 1 << 20, "larger webhook bodies are refused with 413");
+ABSL_FLAG(double, webhook_qps, 50, "per webhook source and poller replica: deliveries per second on average");
+ABSL_FLAG(int, webhook_burst, 500, "per webhook source and poller replica: deliveries in a burst");
 
 int main(int argc, char** argv) {
   werf::common::InitServiceProcess(
@@ -54,6 +63,26 @@ int main(int argc, char** argv) {
        .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max)},
       std::make_unique<werf::poller::RegistryAccessReader>(kube), std::move(*registry));
   werf::poller::PollerServiceImpl introspection(&poller);
+  const std::string webhook_secret = absl::GetFlag(FLAGS_webhook_secret);
+  const std::vector<std::string> secret_ref = absl::StrSplit(webhook_secret, absl::MaxSplits('/', 1));
+  if (secret_ref.size() != 2 || secret_ref[0].empty() || secret_ref[1].empty()) {
+    werf::common::LogError("--webhook_secret must be namespace/name", {{"value", webhook_secret}});
+    return 1;
+  }
+  std::unique_ptr<werf::poller::WebhookReceiver> webhooks;
+  auto start_webhooks = [&]() -> absl::Status {
+    if (absl::GetFlag(FLAGS_webhook_address).empty()) return absl::OkStatus();
+    absl::StatusOr<std::unique_ptr<werf::poller::WebhookReceiver>> receiver = werf::poller::WebhookReceiver::Start(
+        {.address = absl::GetFlag(FLAGS_webhook_address),
+         .max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_webhook_max_body_bytes)),
+         .qps = absl::GetFlag(FLAGS_webhook_qps),
+         .burst = absl::GetFlag(FLAGS_webhook_burst)},
+        std::make_unique<werf::poller::KubeWebhookSecrets>(kube, secret_ref[0], secret_ref[1]),
+        [&poller](const werf::operator_::v1::RepositoryEvent& event) { return poller.ForwardEvent(event); });
+    if (!receiver.ok()) return receiver.status();
+    webhooks = *std::move(receiver);
+    return absl::OkStatus();
+  };
   const absl::Status served = werf::common::ServeUntilSignal({
       .name = "poller",
       .grpc_services = {&introspection},
@@ -62,8 +91,16 @@ int main(int argc, char** argv) {
         return poller.connected() ? absl::OkStatus()
                                   : absl::UnavailableError("not connected to the controller's hub");
       },
-      .on_serving = [&] { return poller.Start(); },
-      .on_shutdown = [&] { poller.Stop(); },
+      .on_serving =
+          [&]() -> absl::Status {
+            if (absl::Status started = poller.Start(); !started.ok()) return started;
+            return start_webhooks();
+          },
+      .on_shutdown =
+          [&] {
+            if (webhooks != nullptr) webhooks->Stop();
+            poller.Stop();
+          },
   });
   return served.ok() ? 0 : 1;
 }

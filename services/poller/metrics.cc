@@ -30,7 +30,7 @@ PollerMetricSet& PollerMetrics() {
             .Add({}),
         prometheus::BuildCounter()
             .Name("werf_operator_poller_polls_total")
-            .Help("Polls by result (success, failure).")
+            .Help("Polls by result (success, failure, throttled).")
             .Register(registry),
         prometheus::BuildCounter()
             .Name("werf_operator_poller_changes_reported_total")
@@ -41,6 +41,11 @@ PollerMetricSet& PollerMetrics() {
             .Help("Polls delayed by the per-registry request budget.")
             .Register(registry)
             .Add({}),
+        prometheus::BuildCounter()
+            .Name("werf_operator_webhook_events_total")
+            .Help("Webhook deliveries by source and result (accepted, ignored, malformed, unauthorized, "
+                  "disabled, too_large, rate_limited, unavailable).")
+            .Register(registry),
     };
   }();
   return *metrics;

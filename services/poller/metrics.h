@@ -17,9 +17,13 @@ struct PollerMetricSet {
   prometheus::Family<prometheus::Counter>& polls;
   prometheus::Family<prometheus::Counter>& changes;
   prometheus::Counter& budget_waits;
+  prometheus::Family<prometheus::Counter>& webhook_events;
 
   void Poll(const std::string& result) { polls.Add({{"result", result}}).Increment(); }
   void Change(::werf::operator_::v1::RepositoryObservation::ChangeCase change);
+  void WebhookDelivery(const std::string& source, const std::string& result) {
+    webhook_events.Add({{"source", source}, {"result", result}}).Increment();
+  }
 };
 
 PollerMetricSet& PollerMetrics();

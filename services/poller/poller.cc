@@ -75,6 +75,13 @@ void Poller::OnMessage(const pb::ConnectResponse& message) {
   }
 }
 
+absl::Status Poller::ForwardEvent(const pb::RepositoryEvent& event) {
+  if (hub_ == nullptr) return absl::UnavailableError("the poller has not started");
+  pb::ConnectRequest message;
+  *message.mutable_repository_event() = event;
+  return hub_->Send(std::move(message));
+}
+
 void Poller::SharePause(const oci::RegistryPause& pause) {
   common::LogInfo("registry asked for a pause",
                   {{"registry", pause.registry},

@@ -47,6 +47,8 @@ class Poller {
   void Stop();
 
   bool connected() const { return hub_ != nullptr && hub_->connected(); }
+  // Passes a webhook event to the hub (UNAVAILABLE while there is no stream).
+  absl::Status ForwardEvent(const pb::RepositoryEvent& event);
   ::werf::operator_::v1::ListAssignmentsResponse Snapshot() const;
 
  private:
