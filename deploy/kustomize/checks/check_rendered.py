@@ -193,6 +193,29 @@ def check(objects, options):
                 problems.append(f"ServiceMonitor werf-{service}: must select the Service and scrape port http")
     elif by_kind.get("ServiceMonitor"):
         problems.append("ServiceMonitors rendered without the component (their CRD is optional)")
+
+    poller = next((d for d in by_kind.get("Deployment", []) if d["metadata"]["name"] == "werf-poller"), None)
+    poller_args = poller["spec"]["template"]["spec"]["containers"][0].get("args", []) if poller else []
+    serves_webhooks = any(a.startswith("--webhook_address=") for a in poller_args)
+    if options.webhooks:
+        if "--webhook_address=0.0.0.0:8081" not in poller_args:
+            problems.append("werf-poller: the webhooks component must add --webhook_address=0.0.0.0:8081")
+        service = next((s for s in by_kind.get("Service", []) if s["metadata"]["name"] == "werf-poller-webhooks"), None)
+        if service is None or [p.get("targetPort") for p in service["spec"]["ports"]] != ["webhooks"]:
+            problems.append("Service werf-poller-webhooks must target the pollers' webhooks port")
+        for ingress in by_kind.get("Ingress", []):
+            for rule in ingress["spec"].get("rules", []):
+                for path in rule.get("http", {}).get("paths", []):
+                    if not path.get("path", "").startswith("/hooks/"):
+                        problems.append(f"Ingress {ingress['metadata']['name']}: routes {path.get('path')}, "
+                                        "only /hooks/ may be exposed")
+        if not any(p["spec"].get("podSelector", {}).get("matchLabels") == {"app.kubernetes.io/name": "werf-poller"}
+                   and any(port.get("port") == 8081 for rule in p["spec"].get("ingress", [])
+                           for port in rule.get("ports", []))
+                   for p in policies):
+            problems.append("no NetworkPolicy admits deliveries to the pollers' port 8081")
+    elif serves_webhooks or by_kind.get("Ingress"):
+        problems.append("the webhook receiver is on without the webhooks component (it is opt-in)")
     return problems
 
 
@@ -205,6 +228,7 @@ def main():
     parser.add_argument("--arg", action="append", default=[], help="argument every Deployment must have")
     parser.add_argument("--anti-affinity", default="", help="services whose pods must spread (comma-separated)")
     parser.add_argument("--service-monitors", action="store_true")
+    parser.add_argument("--webhooks", action="store_true", help="the webhooks component is in")
     options = parser.parse_args()
     options.replicas = {k: int(v) for k, v in (p.split("=") for p in options.replicas.split(",") if p)}
     options.anti_affinity = set(filter(None, options.anti_affinity.split(",")))

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -17,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "libs/common/testing/status_testing.h"
 #include "test/integration/e2e/operator_system.h"
@@ -597,6 +599,76 @@ TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) 
   for (const std::string& app : apps) {
     ASSERT_OK(WaitField(app, "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(60)));
   }
+}
+
+// The value of a metric on a service's /metrics, summed over samples whose labels contain `label`.
+double SumMetric(const ServiceProcess& service, const std::string& metric, const std::string& label) {
+  httplib::Client http("http://" + service.http_address());
+  httplib::Result result = http.Get("/metrics");
+  if (!result) return -1;
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(result->body, '\n')) {
+    if (!absl::StartsWith(line, metric + "{") && !absl::StartsWith(line, metric + " ")) continue;
+    if (line.find(label) == absl::string_view::npos) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) sum += value;
+  }
+  return sum;
+}
+
+// Push first: the test bed's registry-anon notifies the poller's webhook receiver (its
+// notifications.endpoints point at WERF_TESTBED_WEBHOOK_ADDRESS), so a push is deployed at
+// once although the bundle polls only hourly.
+TEST_F(EndToEndTest, ARegistryPushDeploysAtOnceThroughTheWebhookReceiver) {
+  const std::string address = testbed::Env().Value("WERF_TESTBED_WEBHOOK_ADDRESS");
+  const std::string token = testbed::Env().Value("WERF_TESTBED_WEBHOOK_TOKEN");
+  ASSERT_FALSE(address.empty()) << "the test bed predates webhooks; run `testbed down` and up again";
+  // registry-anon queued notifications of every push since it started (nobody listened),
+  // and sends them all once a receiver answers: a rate high enough to take that backlog.
+  StartSystem({.gateway = false,
+               .poller_flags = {"--webhook_address=" + address, "--webhook_qps=1000", "--webhook_burst=100000"}});
+  // One key per source the receiver serves; the others stay disabled.
+  ASSERT_OK(testbed::ApplyYaml(absl::StrCat(
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: werf-operator-webhooks, namespace: werf-operator-system}\n"
+      "stringData:\n  distribution: ", token, "\n  generic: e2e-generic-key\n")));
+  Push({"1.0.0"});
+  ASSERT_OK(testbed::ApplyYaml(absl::StrCat(
+      "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata: {name: hooked, namespace: ", ns_,
+      "}\nspec:\n  registry:\n    url: ", registry_.host, "/", repository_,
+      "\n    insecure: true\n    pollInterval: 1h\n  converge:\n    serviceAccountName: deployer\n")));
+  ASSERT_OK(WaitField("hooked", "{.status.lastAppliedTag}", "1.0.0"));  // the first poll, on assignment
+  ASSERT_OK(WaitField("hooked", "{.status.phase}", "Synced"));
+
+  // A real push, a real notification: deployed long before the next hourly poll.
+  Push({"1.1.0"});
+  ASSERT_OK(WaitField("hooked", "{.status.lastAppliedTag}", "1.1.0", absl::Seconds(60)));
+  EXPECT_FALSE(Field("hooked", "{.status.lastWebhookTime}")->empty());
+  ServiceProcess& poller = *system_->pollers()[0];
+  EXPECT_GE(SumMetric(poller, "werf_operator_webhook_events_total", "result=\"accepted\""), 1);
+  EXPECT_GE(SumMetric(*system_->Leader(), "werf_operator_controller_webhook_events_total", "result=\"routed\""), 1);
+
+  // A burst of signed events for the repository is one poll; a forged one is refused.
+  httplib::Client receiver("http://" + address);
+  const std::string body = absl::StrCat(R"({"registry":")", registry_.host, R"(","repository":")", repository_, R"("})");
+  absl::StatusOr<std::string> signature = testbed::RunCommandOk(
+      {"sh", "-c", absl::StrCat("printf %s '", body, "' | openssl dgst -sha256 -hmac e2e-generic-key -r | cut -d' ' -f1")});
+  ASSERT_TRUE(signature.ok()) << signature.status();
+  const std::string header = "sha256=" + std::string(absl::StripAsciiWhitespace(*signature));
+  httplib::Result forged = receiver.Post("/hooks/generic", {{"X-Hub-Signature-256", "sha256=00"}}, body, "application/json");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+  absl::SleepFor(absl::Seconds(2));  // the push's own poll is over
+  const double polls_before = SumMetric(poller, "werf_operator_poller_polls_total", "");
+  for (int i = 0; i < 20; ++i) {
+    httplib::Result sent = receiver.Post("/hooks/generic", {{"X-Hub-Signature-256", header}}, body, "application/json");
+    ASSERT_TRUE(sent);
+    ASSERT_EQ(sent->status, 202) << sent->body;
+  }
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(SumMetric(poller, "werf_operator_poller_polls_total", "") - polls_before, 1)
+      << "20 events within the coalescing window are one poll";
+  EXPECT_EQ(*Field("hooked", "{.status.lastAppliedTag}"), "1.1.0") << "an event is never trusted for the tag";
+  EXPECT_EQ(Jobs("hooked").size(), 2u);
 }
 
 }  // namespace
