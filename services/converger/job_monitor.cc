@@ -222,6 +222,9 @@ absl::StatusOr<pb::JobObservation> JobMonitor::Conclude(const json& job, bool de
   // The per-Job Secret (same name, owned by the Job) says what was mounted from Secrets.
   if (absl::StatusOr<json> secret = client_->Get(kube::resources::kSecrets, ns, name); secret.ok()) {
     RedactObservation(observation, SecretStringsOfJobSecret(*secret));
+  } else if (JobMountsSecret(job, name)) {
+    // Fail closed: without it nobody knows what to redact.
+    WithholdPodOutput(observation, secret.status().message().substr(0, kMaxReasonBytes));
   }
   return observation;
 }

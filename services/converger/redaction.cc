@@ -1,5 +1,7 @@
 #include "services/converger/redaction.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <algorithm>
 #include <set>
 
@@ -93,6 +95,35 @@ void RedactObservation(::werf::operator_::v1::JobObservation& observation, const
   auto* report = observation.mutable_deploy_report();
   report->set_raw_json(Redact(report->raw_json(), secrets));
   for (std::string& name : *report->mutable_failed_operation_names()) name = Redact(name, secrets);
+}
+
+void WithholdPodOutput(::werf::operator_::v1::JobObservation& observation, absl::string_view reason) {
+  observation.clear_log_tail();
+  auto* report = observation.mutable_deploy_report();
+  report->clear_raw_json();
+  report->clear_failed_operation_names();
+  const std::string withheld = absl::StrCat(
+      "the log and report text are withheld: the Job's Secret, which says what to redact, cannot be read (",
+      reason, "); see the pod's log");
+  observation.set_message(observation.message().empty() ? withheld
+                                                         : absl::StrCat(observation.message(), "; ", withheld));
+}
+
+bool JobMountsSecret(const nlohmann::json& job, absl::string_view secret_name) {
+  const nlohmann::json* volumes = nullptr;
+  if (const auto spec = job.find("spec"); spec != job.end() && spec->is_object()) {
+    if (const auto tmpl = spec->find("template"); tmpl != spec->end() && tmpl->is_object()) {
+      if (const auto pod = tmpl->find("spec"); pod != tmpl->end() && pod->is_object()) {
+        if (const auto v = pod->find("volumes"); v != pod->end() && v->is_array()) volumes = &*v;
+      }
+    }
+  }
+  if (volumes == nullptr) return false;
+  for (const nlohmann::json& volume : *volumes) {
+    const auto secret = volume.find("secret");
+    if (secret != volume.end() && secret->is_object() && secret->value("secretName", "") == secret_name) return true;
+  }
+  return false;
 }
 
 }  // namespace werf::converger

@@ -40,6 +40,15 @@ std::string Redact(std::string text, const std::vector<std::string>& secrets);
 void RedactObservation(::werf::operator_::v1::JobObservation& observation,
                        const std::vector<std::string>& secrets);
 
+// What an observation may keep when the per-Job Secret cannot be read, so nothing is
+// known to redact: no log tail, no report text (its counts stay), and a message that says
+// why, naming `reason`.
+void WithholdPodOutput(::werf::operator_::v1::JobObservation& observation, absl::string_view reason);
+
+// Whether the Job's pod mounts the Secret `secret_name` (a Job without inputs has none,
+// and then nothing needs redacting).
+bool JobMountsSecret(const nlohmann::json& job, absl::string_view secret_name);
+
 }  // namespace werf::converger
 
 #endif  // WERF_OPERATOR_SERVICES_CONVERGER_REDACTION_H_

@@ -54,6 +54,35 @@ TEST(RedactionTest, ObservationTextIsRedacted) {
   EXPECT_THAT(observation.deploy_report().raw_json(), Not(HasSubstr("topsecret-1")));
 }
 
+// When the per-Job Secret that says what to redact cannot be read (deleted, forbidden, a
+// flaky API), nothing werf printed may leave the converger: a log tail is withheld, not
+// passed on unredacted.
+TEST(RedactionTest, WithoutItsJobSecretTheObservationKeepsNothingWerfPrinted) {
+  pb::JobObservation observation;
+  observation.set_log_tail("Error: secret value topsecret-1 printed");
+  observation.set_message("werf exited with code 1");
+  observation.mutable_deploy_report()->set_raw_json(R"({"failed":"topsecret-1"})");
+  observation.mutable_deploy_report()->set_failed_operations(1);
+  observation.mutable_deploy_report()->add_failed_operation_names("create secret/topsecret-1");
+  WithholdPodOutput(observation, "secrets \"web-a-1\" not found");
+  EXPECT_EQ(observation.log_tail(), "");
+  EXPECT_EQ(observation.deploy_report().raw_json(), "");
+  EXPECT_THAT(observation.deploy_report().failed_operation_names(), ::testing::IsEmpty());
+  EXPECT_EQ(observation.deploy_report().failed_operations(), 1) << "counts are no text";
+  EXPECT_THAT(observation.message(), HasSubstr("werf exited with code 1"));
+  EXPECT_THAT(observation.message(), HasSubstr("withheld"));
+  EXPECT_THAT(observation.message(), HasSubstr("not found"));
+}
+
+TEST(RedactionTest, AJobMountsItsSecretWhenAVolumeNamesIt) {
+  const nlohmann::json with = {
+      {"spec", {{"template", {{"spec", {{"volumes", {{{"name", "inputs"}, {"secret", {{"secretName", "web-a-1"}}}},
+                                                     {{"name", "home"}, {"emptyDir", nlohmann::json::object()}}}}}}}}}}};
+  EXPECT_TRUE(JobMountsSecret(with, "web-a-1"));
+  EXPECT_FALSE(JobMountsSecret(with, "other"));
+  EXPECT_FALSE(JobMountsSecret(nlohmann::json::object(), "web-a-1"));
+}
+
 TEST(RedactionTest, NotYamlStillRedactsWholeLines) {
   const std::vector<std::string> secrets = SecretStrings("{{not: yaml\nline-two-secret");
   EXPECT_EQ(Redact("x line-two-secret y", secrets), "x [redacted] y");
