@@ -4,8 +4,9 @@
 //   webhook: the registry's own notification reaches the poller's receiver, the hub routes
 //            it to the owning poller, which polls now. The bundle polls every 15 minutes, so
 //            anything quicker than that is the webhook's doing.
-//   poll-only: the same with the receiver off and a 1-minute poll interval: the latency is
-//            wherever the push falls inside the interval (expected p50 = interval / 2).
+//   poll-only: the same with the receiver off and a 1-minute poll interval, each push at a
+//            random moment of the interval: the latency is what is left of the interval
+//            (expected p50 = interval / 2).
 //
 // Both phases push one tag at a time and wait for the deploy to finish before the next, so
 // each latency is one push's. Times are taken from before the push command starts (crane's
@@ -34,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/random/random.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
@@ -199,8 +201,13 @@ class Bench {
     if (absl::Status synced = WaitTag(bundle, "1.0.0"); !synced.ok()) return synced;
 
     PhaseResult result{.name = phase, .interval = interval};
+    absl::BitGen random;
     for (int i = 1; i <= pushes; ++i) {
       const std::string tag = absl::StrCat("1.", i, ".0");
+      // Without a receiver a push waits for the next poll. Each deploy ends just after a
+      // poll, so pushing at once would always wait a whole interval: push at a uniformly
+      // random moment of it instead, as a release would.
+      if (!webhooks) absl::SleepFor(interval * absl::Uniform(random, 0.0, 1.0));
       const size_t known = (*watch)->count();
       const absl::Time start = absl::Now();
       if (absl::Status pushed = testbed::PushTags(registry_, repository, {tag}); !pushed.ok()) return pushed;
