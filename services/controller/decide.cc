@@ -24,6 +24,16 @@ std::string Truncated(const std::string& text, size_t limit) {
   return text.size() <= limit ? text : absl::StrCat(text.substr(0, limit - 3), "...");
 }
 
+// What werf's deploy report says, e.g. "revision 3, 4 completed, 0 canceled, 0 failed
+// operations"; empty without a report (werf failed before deploying, or an old converger).
+std::string DescribeReport(const pb::JobObservation& job) {
+  if (!job.has_deploy_report() || job.deploy_report().status().empty()) return "";
+  const pb::DeployReport& report = job.deploy_report();
+  return absl::StrCat("revision ", report.revision(), ", ", report.completed_operations(), " completed, ",
+                      report.canceled_operations(), " canceled, ", report.failed_operations(),
+                      " failed operations");
+}
+
 std::string DescribeFailure(const pb::JobObservation& job) {
   std::string message = absl::StrCat("Job ", job.job_namespace(), "/", job.job_name());
   if (job.phase() == pb::JOB_PHASE_VANISHED) {
@@ -33,7 +43,7 @@ std::string DescribeFailure(const pb::JobObservation& job) {
   if (job.exit_code() != 0) absl::StrAppend(&message, " with exit code ", job.exit_code());
   if (!job.message().empty()) absl::StrAppend(&message, ": ", job.message());
   if (!job.deploy_report().status().empty()) {
-    absl::StrAppend(&message, " (deploy report: ", job.deploy_report().status(), ")");
+    absl::StrAppend(&message, " (deploy report: ", job.deploy_report().status(), "; ", DescribeReport(job), ")");
   }
   if (!job.log_tail().empty()) {
     const std::string& tail = job.log_tail();
@@ -185,7 +195,8 @@ class Decider {
     entry.finished_at = job.has_finished_at() ? FromProto(job.finished_at()) : in_.now;
     if (job.phase() == pb::JOB_PHASE_SUCCEEDED) {
       entry.result = api::JobResult::kSucceeded;
-      entry.message = "deployed";
+      const std::string report = DescribeReport(job);
+      entry.message = report.empty() ? "deployed" : absl::StrCat("deployed: ", report);
       s.last_applied_tag = active.tag;
       s.last_applied_digest = active.digest;
       s.last_applied_config_hash = active.config_hash;
@@ -204,7 +215,8 @@ class Decider {
                                absl::StrCat("re-applied tag ", active.tag, " with Job ", active.name)});
       }
       out_.events.push_back({"Normal", "ConvergeSucceeded",
-                             absl::StrCat("deployed tag ", active.tag, " with Job ", active.name)});
+                             absl::StrCat("deployed tag ", active.tag, " with Job ", active.name,
+                                          report.empty() ? "" : absl::StrCat(" (", report, ")"))});
     } else {
       entry.result = job.phase() == pb::JOB_PHASE_VANISHED ? api::JobResult::kVanished
                                                            : api::JobResult::kFailed;

@@ -739,6 +739,46 @@ const Case kCases[] = {
        EXPECT_THAT(EventReasons(d), ::testing::ElementsAre("ConvergeSucceeded"));
        EXPECT_FALSE(d.converge.has_value());
      }},
+    {"SucceededJobsHistoryAndEventCarryTheDeployReportsNumbers",
+     [](Fixture& f) {
+       const std::string name = f.Active();
+       pb::JobObservation job = f.Result(name, pb::JOB_PHASE_SUCCEEDED);
+       pb::DeployReport& report = *job.mutable_deploy_report();
+       report.set_status("deployed");
+       report.set_revision(3);
+       report.set_completed_operations(4);
+       report.set_canceled_operations(0);
+       report.set_failed_operations(0);
+       f.in.job_results = {job};
+     },
+     [](const Fixture&, const Decision& d) {
+       ASSERT_EQ(d.status.history.size(), 1u);
+       EXPECT_EQ(d.status.history[0].message,
+                 "deployed: revision 3, 4 completed, 0 canceled, 0 failed operations");
+       ASSERT_EQ(d.events.size(), 1u);
+       EXPECT_THAT(d.events[0].message, HasSubstr("(revision 3, 4 completed, 0 canceled, 0 failed operations)"));
+     }},
+    {"FailedJobWithAReportSaysItsNumbers",
+     [](Fixture& f) {
+       const std::string name = f.Active();
+       pb::JobObservation job = f.Result(name, pb::JOB_PHASE_FAILED);
+       pb::DeployReport& report = *job.mutable_deploy_report();
+       report.set_status("failed");
+       report.set_revision(2);
+       report.set_completed_operations(1);
+       report.set_failed_operations(1);
+       f.in.job_results = {job};
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_THAT(d.status.history[0].message,
+                   HasSubstr("(deploy report: failed; revision 2, 1 completed, 0 canceled, 1 failed operations)"));
+     }},
+    {"SucceededJobWithoutAReportIsJustDeployed",
+     [](Fixture& f) {
+       const std::string name = f.Active();
+       f.in.job_results = {f.Result(name, pb::JOB_PHASE_SUCCEEDED)};
+     },
+     [](const Fixture&, const Decision& d) { EXPECT_EQ(d.status.history[0].message, "deployed"); }},
     {"FailedJobStartsTheBackoff",
      [](Fixture& f) {
        const std::string name = f.Active();

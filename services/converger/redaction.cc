@@ -33,6 +33,60 @@ void CollectYaml(const YAML::Node& node, std::set<std::string>& out) {
   }
 }
 
+// nelm (werf's deploy engine) soft-wraps long log lines even when its output is not a
+// terminal: it ends the cut line with " \u21b5" and goes on in the next one. A secret it
+// prints may be cut like that anywhere, so a plain search misses it.
+constexpr absl::string_view kWrapMark = "\u21b5\n";
+
+// The length of the soft wrap at text[at] (spaces, the mark, spaces), or 0 when none starts there.
+size_t WrapAt(absl::string_view text, size_t at) {
+  size_t i = at;
+  while (i < text.size() && text[i] == ' ') ++i;
+  if (text.substr(i, kWrapMark.size()) != kWrapMark) return 0;
+  i += kWrapMark.size();
+  while (i < text.size() && text[i] == ' ') ++i;
+  return i - at;
+}
+
+// The end of a match of `secret` in `text` from `start` that crosses soft wraps (a wrap may sit
+// between any two characters, or stand for a space of the secret), or npos.
+size_t MatchAcrossWraps(absl::string_view text, size_t start, absl::string_view secret) {
+  size_t t = start;
+  for (size_t s = 0; s < secret.size();) {
+    if (s > 0) {
+      if (const size_t wrap = WrapAt(text, t); wrap > 0) {
+        t += wrap;
+        if (secret[s] == ' ') ++s;  // the wrap replaced this space
+        continue;
+      }
+    }
+    if (t >= text.size() || text[t] != secret[s]) return absl::string_view::npos;
+    ++t;
+    ++s;
+  }
+  return t;
+}
+
+std::string RedactAcrossWraps(const std::string& text, absl::string_view secret) {
+  if (text.find(kWrapMark) == std::string::npos || secret.empty()) return text;
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = text.find(secret[0]); at != std::string::npos; at = text.find(secret[0], at)) {
+    const size_t end = MatchAcrossWraps(text, at, secret);
+    if (end == absl::string_view::npos) {
+      ++at;
+      continue;
+    }
+    out.append(text, copied, at - copied);
+    out.append(kRedacted);
+    // A wrap inside the match stays a line break, so the log keeps its shape.
+    if (text.substr(at, end - at).find('\n') != std::string::npos) out.append(" \u21b5\n");
+    copied = at = end;
+  }
+  out.append(text, copied, std::string::npos);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> SecretStrings(absl::string_view file_content) {
@@ -83,6 +137,8 @@ std::string Redact(std::string text, const std::vector<std::string>& secrets) {
     return a->size() > b->size();
   });
   for (const std::string* secret : ordered) absl::StrReplaceAll({{*secret, kRedacted}}, &text);
+  // Then what nelm's soft wraps cut (see kWrapMark).
+  for (const std::string* secret : ordered) text = RedactAcrossWraps(text, *secret);
   return text;
 }
 

@@ -33,7 +33,8 @@ std::vector<std::string> SecretStrings(absl::string_view file_content);
 std::vector<std::string> SecretStringsOfJobSecret(const nlohmann::json& job_secret);
 
 // `text` with every occurrence of every secret replaced (longest first, so a value that
-// contains another is removed whole).
+// contains another is removed whole), also where nelm's soft wrap of long log lines
+// (" \u21b5" and a line break, anywhere in the value or in place of one of its spaces) cut it.
 std::string Redact(std::string text, const std::vector<std::string>& secrets);
 
 // Redacts the observation's free text: log tail, message, deploy report.

@@ -59,5 +59,24 @@ TEST(RedactionTest, NotYamlStillRedactsWholeLines) {
   EXPECT_EQ(Redact("x line-two-secret y", secrets), "x [redacted] y");
 }
 
+// nelm soft-wraps long log lines with " \u21b5" and a line break, also inside a word, so a
+// value it prints may reach the log cut in two (or three) pieces.
+TEST(RedactionTest, ASecretCutByNelmsSoftWrapIsRedacted) {
+  const std::vector<std::string> secrets = SecretStrings("token: tok-s3cr3t-0123456789\nphrase: open sesame now\n");
+  // Inside the value, with and without the spaces nelm pads the mark with.
+  EXPECT_EQ(Redact("refusing to deploy with token tok-s3cr3t- \u21b5\n0123456789 now", secrets),
+            "refusing to deploy with token [redacted] \u21b5\n now");
+  EXPECT_EQ(Redact("token tok-s3c\u21b5\nr3t-01234 \u21b5\n56789.", secrets), "token [redacted] \u21b5\n.");
+  // In place of a space of the value.
+  EXPECT_EQ(Redact("said open \u21b5\nsesame now!", secrets), "said [redacted] \u21b5\n!");
+  // Its base64 form, cut as well.
+  const std::string b64 = absl::Base64Escape("tok-s3cr3t-0123456789");
+  const std::string cut = b64.substr(0, 10) + " \u21b5\n" + b64.substr(10);
+  EXPECT_THAT(Redact("b64 " + cut, secrets), Not(HasSubstr(b64.substr(10))));
+  // What only looks alike stays.
+  EXPECT_EQ(Redact("tok-s3cr3t- \u21b5\nXYZ", secrets), "tok-s3cr3t- \u21b5\nXYZ");
+  EXPECT_EQ(Redact("nothing \u21b5\nsecret here", secrets), "nothing \u21b5\nsecret here");
+}
+
 }  // namespace
 }  // namespace werf::converger
