@@ -36,7 +36,8 @@ void CollectYaml(const YAML::Node& node, std::set<std::string>& out) {
 // nelm (werf's deploy engine) soft-wraps long log lines even when its output is not a
 // terminal: it ends the cut line with " \u21b5" and goes on in the next one. A secret it
 // prints may be cut like that anywhere, so a plain search misses it.
-constexpr absl::string_view kWrapMark = "\u21b5\n";
+constexpr char kWrapMarkText[] = "\u21b5\n";
+const absl::string_view kWrapMark(kWrapMarkText);
 
 // The length of the soft wrap at text[at] (spaces, the mark, spaces), or 0 when none starts there.
 size_t WrapAt(absl::string_view text, size_t at) {
@@ -68,7 +69,7 @@ size_t MatchAcrossWraps(absl::string_view text, size_t start, absl::string_view 
 }
 
 std::string RedactAcrossWraps(const std::string& text, absl::string_view secret) {
-  if (text.find(kWrapMark) == std::string::npos || secret.empty()) return text;
+  if (text.find(kWrapMarkText) == std::string::npos || secret.empty()) return text;
   std::string out;
   size_t copied = 0;
   for (size_t at = text.find(secret[0]); at != std::string::npos; at = text.find(secret[0], at)) {

@@ -272,7 +272,8 @@ class RealNodeWerfTest : public ::testing::Test {
   }
 
   // The controller's werf_operator_controller_drift_corrections_total, summed over its pods
-  // (scraped through the API server's pod proxy).
+  // (scraped through `kubectl port-forward`: the host has no route to the pod network, so the
+  // API server's pod proxy cannot reach them).
   double DriftCorrectionsMetric() {
     double total = 0;
     absl::StatusOr<std::string> pods = tb::Kubectl({"get", "pods", "-n", kSystemNs, "-l",
@@ -280,9 +281,17 @@ class RealNodeWerfTest : public ::testing::Test {
                                                     "jsonpath={.items[*].metadata.name}"});
     if (!pods.ok()) return -1;
     for (absl::string_view pod : absl::StrSplit(*pods, ' ', absl::SkipEmpty())) {
-      absl::StatusOr<std::string> metrics = tb::Kubectl(
-          {"get", "--raw", absl::StrCat("/api/v1/namespaces/", kSystemNs, "/pods/", pod, ":8080/proxy/metrics")});
-      if (!metrics.ok()) continue;
+      const std::string script = absl::StrCat(
+          "out=$(mktemp); kubectl port-forward -n ", kSystemNs, " pod/", pod, " :8080 >\"$out\" 2>&1 & pf=$!\n",
+          "trap 'kill $pf; rm -f \"$out\"' EXIT\n",
+          "for i in $(seq 100); do port=$(sed -n 's/^Forwarding from 127.0.0.1:\\([0-9]*\\) .*/\\1/p' \"$out\"); ",
+          "[ -n \"$port\" ] && break; sleep 0.1; done\n",
+          "curl -sf --noproxy '*' --max-time 10 \"http://127.0.0.1:$port/metrics\"\n");
+      absl::StatusOr<std::string> metrics = tb::RunCommandOk({"bash", "-c", script}, Timeout(absl::Seconds(40)));
+      if (!metrics.ok()) {
+        ADD_FAILURE() << "scraping " << pod << ": " << metrics.status();
+        continue;
+      }
       for (absl::string_view line : absl::StrSplit(*metrics, '\n')) {
         if (!absl::StartsWith(line, "werf_operator_controller_drift_corrections_total")) continue;
         double value = 0;
