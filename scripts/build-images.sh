@@ -124,7 +124,7 @@ standin_ref=localhost/werf-testbed/werf-standin
 if [ ! -f "$standin_out/done" ]; then
   log "building the werf stand-in image (content $standin_key)"
   rm -rf "$standin_out" && mkdir -p "$standin_out"
-  buildah_ bud --isolation chroot --network none --pull=never --timestamp 0 -f "$standin_context/Containerfile" \
+  buildah_ bud --isolation chroot --network host --pull=never --timestamp 0 -f "$standin_context/Containerfile" \
     -t "$standin_ref:$standin_key" "$standin_context" >"$standin_out/build.log" 2>&1 ||
     { tail -30 "$standin_out/build.log" >&2; die "buildah bud of the werf stand-in failed (log: $standin_out/build.log)"; }
   buildah_ push -q "$standin_ref:$standin_key" "docker-archive:$standin_out/image.tar:$standin_ref:$standin_key" >/dev/null
