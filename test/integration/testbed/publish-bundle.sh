@@ -2,7 +2,7 @@
 # Publishes a chart as a werf bundle to a test bed registry, in the layout `werf bundle publish`
 # produces, without werf (which cannot be had here; see werf-standin/README.md):
 #
-#   publish-bundle.sh [--registry anon|basic|token|tls|v2] [--values FILE]... CHART REPOSITORY TAG...
+#   publish-bundle.sh [--registry anon|basic|token|tls|v2] [--external] [--values FILE]... CHART REPOSITORY TAG...
 #
 # CHART is a chart under bundles/ (hello, broken, big) or a chart directory; REPOSITORY is the
 # path inside the registry (e.g. bundles/hello). Each TAG becomes <registry>/<REPOSITORY>:<TAG>,
@@ -30,12 +30,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "publish-bundle: $*" >&2; exit 1; }
 usage() { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 
-flavour=anon
+flavour=anon external=0
 values=()
 while [ $# -gt 0 ]; do
   case $1 in
     --registry) [ $# -ge 2 ] || usage; flavour=$2; shift 2 ;;
     --registry=*) flavour=${1#*=}; shift ;;
+    --external) external=1; shift ;;
     --values) [ $# -ge 2 ] || usage; values+=("$(realpath "$2")"); shift 2 ;;
     --values=*) values+=("$(realpath "${1#*=}")"); shift ;;
     -h|--help) usage ;;
@@ -69,6 +70,17 @@ case $flavour in
   v2) host=$WERF_TESTBED_REGISTRY_V2 ;;
   *) die "unknown registry '$flavour' (anon, basic, token, tls, v2)" ;;
 esac
+# --external: the registry's address on the real node's veth (what pods on the node use); the
+# references printed name it. anon, basic and tls have one with the real node.
+if [ "$external" = 1 ]; then
+  case $flavour in
+    anon) host=${WERF_TESTBED_REGISTRY_ANON_EXTERNAL:-} ;;
+    basic) host=${WERF_TESTBED_REGISTRY_BASIC_EXTERNAL:-} ;;
+    tls) host=${WERF_TESTBED_REGISTRY_TLS_EXTERNAL:-} ;;
+    *) host="" ;;
+  esac
+  [ -n "$host" ] || die "--external: registry '$flavour' has no external address (anon, basic and tls have one with the real node)"
+fi
 auth_args=()
 if [ -n "$user" ]; then
   printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$host" "$(printf '%s:%s' "$user" "$password" | base64 -w0)" \

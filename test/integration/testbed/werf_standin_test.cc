@@ -263,7 +263,7 @@ TEST_F(WerfStandinTest, HelloDeploysWithValuesInOrderThenUpgradesToRevisionTwo) 
   EXPECT_EQ(*Kubectl({"get", "configmap", "hello-config", "-o", "jsonpath={.data.color}"}), "blue");
   EXPECT_EQ(*Kubectl({"get", "configmap", "hello-config", "-o", "jsonpath={.data.bundleVersion}"}), "1.0.0");
   EXPECT_EQ(*Kubectl({"get", "deployment", "hello", "-o", "jsonpath={.spec.template.spec.containers[0].image}"}),
-            "local/hello:1");
+            "localhost/werf-testbed/hello:1");
   EXPECT_TRUE(Kubectl({"get", "service", "hello"}).ok());
   // nelm takes werf's lock ConfigMap in the release namespace.
   EXPECT_TRUE(Kubectl({"get", "configmap", "werf-synchronization"}).ok());
