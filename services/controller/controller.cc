@@ -42,7 +42,7 @@ HubCallbacks Controller::MakeHubCallbacks() {
 
 void Controller::Start(std::function<void()> on_synced) {
   absl::StatusOr<std::unique_ptr<WebhookRouter>> router = WebhookRouter::Create(
-      {.coalesce = options_.webhook_coalesce}, [this](const std::string& key) {
+      {.quiet = options_.webhook_quiet, .max_delay = options_.webhook_max_delay}, [this](const std::string& key) {
         if (hub_ != nullptr) hub_->PollNow(key);
       });
   if (router.ok()) {

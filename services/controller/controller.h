@@ -47,8 +47,10 @@ struct ControllerOptions {
   std::string identity{};  // for Events' reportingInstance
   // Keys the values digests (values_key.h); empty: plain SHA-256 (tests only).
   std::string values_key{};
-  // Webhook events for one repository within this window cause one poll.
-  absl::Duration webhook_coalesce = absl::Milliseconds(500);
+  // Webhook events for one repository coming closer than this to each other are one
+  // poll (and at most webhook_max_delay after the first; see webhook_router.h).
+  absl::Duration webhook_quiet = absl::Milliseconds(500);
+  absl::Duration webhook_max_delay = absl::Seconds(5);
 };
 
 class Controller {

@@ -1,16 +1,22 @@
-// Webhook events become polls, soon but not at once: events for one assignment key
-// that arrive within the coalescing window cause one poll (a registry sends one
-// event per manifest and per tag of a push, and a CI pipeline pushes several tags),
-// and the poller asks the registry itself, so no event is trusted for what changed.
+// Webhook events become polls, soon but not at once. A registry sends one event per
+// manifest and per tag of a push, a CI pipeline pushes several tags, and a registry
+// coming back replays its backlog: events for one assignment key are one poll as long
+// as they keep arriving within the quiet period of each other (a debounce), and at
+// most `max_delay` after the first, so a stream that never pauses is still polled. The
+// poller asks the registry itself, so no event is trusted for what changed, and an
+// event arriving after its poll was asked for is news again.
 #ifndef WERF_OPERATOR_SERVICES_CONTROLLER_WEBHOOK_ROUTER_H_
 #define WERF_OPERATOR_SERVICES_CONTROLLER_WEBHOOK_ROUTER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/kube/workqueue.h"
 
@@ -19,8 +25,10 @@ namespace werf::controller {
 class WebhookRouter {
  public:
   struct Options {
-    // Events for a key within this window of the first cause one poll at its end.
-    absl::Duration coalesce = absl::Milliseconds(500);
+    // A key is polled once no event for it came for this long...
+    absl::Duration quiet = absl::Milliseconds(500);
+    // ...or this long after its first event, whichever is sooner.
+    absl::Duration max_delay = absl::Seconds(5);
     // Null: the wall clock. Must outlive the router.
     kube::Clock* clock = nullptr;
   };
@@ -37,13 +45,22 @@ class WebhookRouter {
   void Route(const std::string& key);
 
  private:
-  WebhookRouter(Options options, std::unique_ptr<kube::WorkQueue> queue,
-                std::function<void(const std::string&)> poll_now);
+  struct Pending {
+    absl::Time first_event;
+    absl::Time due;
+  };
+
+  WebhookRouter(Options options, std::function<void(const std::string&)> poll_now);
+  void Run();
 
   const Options options_;
-  // A delaying work queue does the coalescing: a key already due keeps its time.
-  const std::unique_ptr<kube::WorkQueue> queue_;
+  kube::Clock& clock_;
   const std::function<void(const std::string&)> poll_now_;
+
+  absl::Mutex mu_;
+  absl::CondVar changed_;
+  std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 

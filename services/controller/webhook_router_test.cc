@@ -13,7 +13,7 @@ namespace {
 class WebhookRouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto router = WebhookRouter::Create({.coalesce = absl::Milliseconds(500), .clock = &clock_},
+    auto router = WebhookRouter::Create({.quiet = absl::Milliseconds(500), .max_delay = absl::Seconds(5), .clock = &clock_},
                                         [this](const std::string& key) {
                                           absl::MutexLock lock(&mu_);
                                           ++polls_[key];
@@ -55,6 +55,34 @@ TEST_F(WebhookRouterTest, ABurstForOneRepositoryIsOnePollAtTheEndOfTheWindow) {
   router_->Route("registry.example.com/team/app");
   clock_.Advance(absl::Milliseconds(500));
   ASSERT_TRUE(WaitForPolls("registry.example.com/team/app", 2));
+}
+
+// A CI pipeline or a registry replaying its backlog sends events for a while, not at one
+// instant: as long as they keep coming closer than the quiet period, they are one poll.
+TEST_F(WebhookRouterTest, ABurstLongerThanTheQuietPeriodIsStillOnePoll) {
+  for (int i = 0; i < 20; ++i) {
+    router_->Route("r/app");
+    clock_.Advance(absl::Milliseconds(100));  // 2 s of events, 100 ms apart
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(Polls("r/app"), 0) << "still within the quiet period of the last event";
+  clock_.Advance(absl::Milliseconds(400));
+  ASSERT_TRUE(WaitForPolls("r/app", 1));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(Polls("r/app"), 1);
+}
+
+// An endless stream must not postpone the poll forever.
+TEST_F(WebhookRouterTest, AStreamThatNeverPausesIsPolledAfterTheMaximumDelay) {
+  for (int i = 0; i < 49; ++i) {
+    router_->Route("r/busy");
+    clock_.Advance(absl::Milliseconds(100));
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(Polls("r/busy"), 0);
+  router_->Route("r/busy");
+  clock_.Advance(absl::Milliseconds(100));  // 5 s after the first event
+  ASSERT_TRUE(WaitForPolls("r/busy", 1));
 }
 
 TEST_F(WebhookRouterTest, KeysAreCoalescedSeparately) {
