@@ -647,7 +647,8 @@ TEST_F(EndToEndTest, ARegistryPushDeploysAtOnceThroughTheWebhookReceiver) {
   EXPECT_GE(SumMetric(poller, "werf_operator_webhook_events_total", "result=\"accepted\""), 1);
   EXPECT_GE(SumMetric(*system_->Leader(), "werf_operator_controller_webhook_events_total", "result=\"routed\""), 1);
 
-  // A burst of signed events for the repository is one poll; a forged one is refused.
+  // A burst of 100 signed events for the repository (sent one after another, so it lasts
+  // longer than the 500 ms quiet period) is one poll; a forged one is refused.
   httplib::Client receiver("http://" + address);
   const std::string body = absl::StrCat(R"({"registry":")", registry_.host, R"(","repository":")", repository_, R"("})");
   absl::StatusOr<std::string> signature = testbed::RunCommandOk(
@@ -659,14 +660,14 @@ TEST_F(EndToEndTest, ARegistryPushDeploysAtOnceThroughTheWebhookReceiver) {
   EXPECT_EQ(forged->status, 401);
   absl::SleepFor(absl::Seconds(2));  // the push's own poll is over
   const double polls_before = SumMetric(poller, "werf_operator_poller_polls_total", "");
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 100; ++i) {
     httplib::Result sent = receiver.Post("/hooks/generic", {{"X-Hub-Signature-256", header}}, body, "application/json");
     ASSERT_TRUE(sent);
     ASSERT_EQ(sent->status, 202) << sent->body;
   }
   absl::SleepFor(absl::Seconds(3));
   EXPECT_EQ(SumMetric(poller, "werf_operator_poller_polls_total", "") - polls_before, 1)
-      << "20 events within the coalescing window are one poll";
+      << "100 events, each within the quiet period of the one before, are one poll";
   EXPECT_EQ(*Field("hooked", "{.status.lastAppliedTag}"), "1.1.0") << "an event is never trusted for the tag";
   EXPECT_EQ(Jobs("hooked").size(), 2u);
 }
