@@ -9,7 +9,7 @@
 //   log's; other bundles stay Synced; a fixed tag recovers; a Secret value nelm prints is not in
 //   anything the operator reports (status, Events, Jobs, Pods, the services' logs);
 // - big (150 resources) syncs, its report parsed although larger than a termination message;
-// - basic auth and the TLS registry with its CA work through the mounted files.
+// - basic auth, token auth and the TLS registry with its CA work through the mounted files.
 //
 // Placement: the test's namespaces carry the PodNodeSelector / PodTolerationRestriction
 // annotations (the test bed's API server has both plugins with the real node), so werf's Jobs
@@ -553,6 +553,31 @@ TEST_F(RealNodeWerfTest, BasicAuthAndTlsWithItsCaWorkThroughTheMountedFiles) {
       EXPECT_THAT(spec, Not(HasSubstr(password)));
     }
   }
+}
+
+// Token authentication (a kubernetes.io/dockerconfigjson Secret for the pull-only user): the
+// registry answers 401 with a Bearer realm on the node's veth address, and both the poller (a pod
+// on the node) and werf's Job follow it with the mounted docker config; the pull-only user cannot
+// push, so a deploy proves the pull scope was asked for and granted.
+TEST_F(RealNodeWerfTest, TokenAuthWorksThroughTheMountedDockerConfig) {
+  const std::string url = Publish("token", "hello", "rnw/" + ns_ + "/token", "1.0.0");
+  ASSERT_FALSE(url.empty());
+  const std::string host = tb::Env().Value("WERF_TESTBED_REGISTRY_TOKEN_EXTERNAL");
+  const std::string user = tb::Env().Value("WERF_TESTBED_REGISTRY_TOKEN_PULL_USER");
+  const std::string password = tb::Env().Value("WERF_TESTBED_REGISTRY_TOKEN_PULL_PASSWORD");
+  const json config = {{"auths", {{host, {{"auth", absl::Base64Escape(user + ":" + password)}}}}}};
+  ASSERT_OK(tb::ApplyYaml(absl::StrCat(
+      "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\nmetadata: {name: token-pull, namespace: ",
+      ns_, "}\nstringData:\n  .dockerconfigjson: '", config.dump(), "'\n")));
+  ApplyBundle("token", url, "    plainHTTP: true\n    secretRef: {name: token-pull}\n");
+  ASSERT_OK_AND_ASSIGN(json synced, WaitBundle("token", "token Synced", SyncedAt("1.0.0")));
+  const std::string job = Latest(synced).value("jobName", "");
+  ASSERT_OK_AND_ASSIGN(std::string spec, tb::Kubectl({"get", "job", job, "-n", ns_, "-o", "json"}));
+  EXPECT_THAT(spec, HasSubstr("DOCKER_CONFIG"));
+  EXPECT_THAT(spec, Not(HasSubstr(password)));
+  EXPECT_THAT(spec, Not(HasSubstr(absl::Base64Escape(user + ":" + password))));
+  ASSERT_OK_AND_ASSIGN(std::string configmaps, tb::Kubectl({"get", "configmap", "-n", ns_, "-o", "name"}));
+  EXPECT_THAT(configmaps, HasSubstr("configmap/token-config"));  // release = bundle name
 }
 
 }  // namespace

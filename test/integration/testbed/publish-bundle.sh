@@ -71,15 +71,16 @@ case $flavour in
   *) die "unknown registry '$flavour' (anon, basic, token, tls, v2)" ;;
 esac
 # --external: the registry's address on the real node's veth (what pods on the node use); the
-# references printed name it. anon, basic and tls have one with the real node.
+# references printed name it. anon, basic, token and tls have one with the real node.
 if [ "$external" = 1 ]; then
   case $flavour in
     anon) host=${WERF_TESTBED_REGISTRY_ANON_EXTERNAL:-} ;;
     basic) host=${WERF_TESTBED_REGISTRY_BASIC_EXTERNAL:-} ;;
+    token) host=${WERF_TESTBED_REGISTRY_TOKEN_EXTERNAL:-} ;;
     tls) host=${WERF_TESTBED_REGISTRY_TLS_EXTERNAL:-} ;;
     *) host="" ;;
   esac
-  [ -n "$host" ] || die "--external: registry '$flavour' has no external address (anon, basic and tls have one with the real node)"
+  [ -n "$host" ] || die "--external: registry '$flavour' has no external address (anon, basic, token and tls have one with the real node)"
 fi
 auth_args=()
 if [ -n "$user" ]; then
