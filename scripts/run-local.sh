@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# make run: the whole system on this machine. Brings up the test bed (control
-# plane with kwok, registries), pushes a sample bundle repository with several
-# semver tags, starts the four services, applies two sample WerfBundles (one
-# healthy, one missing its ServiceAccount), prints the endpoints and streams
-# bundle state from the gateway. Ctrl-C stops everything it started.
+# make run: the whole system on this machine, installed the way users install it.
+#
+# With the real node (root on a host that can run it; see test/integration/testbed/README.md,
+# "The real node"): brings up a test bed of its own (control plane, kwok, registries, the real
+# node), builds the images (`make images`: the four services, the test bed's werf stand-in and
+# the hello app), installs the operator with `kubectl apply -k deploy/kustomize/testbed`,
+# publishes the `hello` bundle (tags 1.0.0, 1.1.0, 1.2.0, 2.0.0-rc.1) to the test bed registry,
+# applies two sample WerfBundles (`hello`, which really deploys 1.2.0 onto the node, and
+# `hello-missing-sa`, which explains its missing ServiceAccount), port-forwards the gateway,
+# prints where to look and streams bundle state from the gateway with grpcurl.
+#
+# Without it (WERF_RUN_REAL_NODE=0, or a host that cannot run one) the four services run as host
+# processes against a kwok-only test bed, and the Jobs only exist as objects.
+#
+# Ctrl-C stops everything it started, the test bed included.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
-testbed=$root/test/integration/testbed/testbed
+[[ $build == /* ]] || build=$root/$build
+tb_dir=$root/test/integration/testbed
+testbed=$tb_dir/testbed
 run_dir=${WERF_RUN_DIR:-${TMPDIR:-/tmp}/werf-operator-run}
+# A test bed of its own, so `make test`'s stay as they are.
+export WERF_TESTBED_DIR=${WERF_TESTBED_DIR:-${WERF_OPERATOR_CACHE:-$HOME/.cache/werf-operator}/run-testbed}
+export WERF_TESTBED_REAL_NODE=${WERF_RUN_REAL_NODE:-auto}
 mkdir -p "$run_dir"
 pids=()
 
@@ -23,11 +38,65 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-echo "run: bringing up the test bed (control plane, kwok, registries)..."
+echo "run: bringing up the test bed in $WERF_TESTBED_DIR (control plane, kwok, registries, the real node)..."
+# The node's tools (kubelet, CoreDNS, containerd's config) and the werf stand-in's (nelm, oras);
+# cached under ~/.cache, so this costs seconds after the first time.
+if [ "$WERF_TESTBED_REAL_NODE" != 0 ] && [ "$(id -u)" = 0 ]; then "$tb_dir/build-tools.sh" node nelm oras >&2; fi
 eval "$("$testbed" up)"
 
-# start NAME BINARY ARGS...: runs a service with ports chosen by the kernel and
-# prints its addresses from its "serving" log line.
+demo_namespace() { # demo_namespace: the namespace of the samples, placed on the real node if any
+  kubectl create namespace demo --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  if [ -n "${WERF_TESTBED_REAL_NODE:-}" ]; then
+    local label=$WERF_TESTBED_REAL_NODE_LABEL
+    kubectl annotate --overwrite namespace demo >/dev/null \
+      "scheduler.alpha.kubernetes.io/node-selector=$label=true" \
+      "scheduler.alpha.kubernetes.io/defaultTolerations=[{\"key\":\"$label\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]"
+  fi
+  sed 's/namespace: my-app/namespace: demo/' "$root/deploy/target-namespace/werf-deploy-rbac.yaml" |
+    kubectl apply -f - >/dev/null
+}
+
+# forward TARGET PORT: `kubectl port-forward` to a local port the kernel picks; sets fwd_port.
+forward() {
+  local out=$run_dir/port-forward-$2.log
+  kubectl port-forward -n werf-operator-system "$1" ":$2" >"$out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    fwd_port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$out")
+    [ -n "$fwd_port" ] && return 0
+    sleep 0.1
+  done
+  cat "$out" >&2
+  exit 1
+}
+
+install_on_the_real_node() {
+  echo "run: building the images (make images; cached by content)..."
+  BUILD_DIR=$build "$root/scripts/build-images.sh" >"$run_dir/images.log" 2>&1 ||
+    { tail -20 "$run_dir/images.log" >&2; exit 1; }
+  echo "run: kubectl apply -k deploy/kustomize/testbed ..."
+  kubectl apply -k "$root/deploy/kustomize/testbed" >/dev/null
+  kubectl rollout restart -n werf-operator-system deploy >/dev/null  # images of the same tag may be newer
+  for service in controller poller converger gateway; do
+    kubectl rollout status -n werf-operator-system "deploy/werf-$service" --timeout=180s >/dev/null
+  done
+  kubectl get pods -n werf-operator-system -o wide
+  forward svc/werf-gateway 8080
+  gateway_http=127.0.0.1:$fwd_port
+  forward svc/werf-gateway 9090
+  gateway_grpc=127.0.0.1:$fwd_port
+  # The gateway checks every caller's RBAC (--auth=true in the manifests): a viewer of all
+  # namespaces for this session.
+  kubectl -n demo create serviceaccount run-viewer --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl create clusterrolebinding werf-run-viewer --clusterrole=werf-operator-werfbundle-viewer \
+    --serviceaccount=demo:run-viewer --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  token=$(kubectl create token -n demo run-viewer --duration=24h)
+  auth=(-H "authorization: Bearer $token")
+  registry=$WERF_TESTBED_REGISTRY_ANON_EXTERNAL  # as pods on the node reach it
+}
+
+# start NAME BINARY ARGS...: a service as a host process, with ports chosen by the kernel; its
+# addresses come from its "serving" log line.
 start() {
   local name=$1 binary=$2; shift 2
   local log=$run_dir/$name.log
@@ -49,26 +118,28 @@ start() {
   exit 1
 }
 
-kubectl apply --server-side -f "$root/deploy/kustomize/base/crd-werfbundles.yaml" >/dev/null
-kubectl wait --for=condition=Established crd/werfbundles.werf.io --timeout=30s >/dev/null
-for ns in werf-operator-system demo; do
-  kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-done
-kubectl -n demo create serviceaccount deployer --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+run_as_host_processes() {
+  echo "run: no real node here: the four services run as host processes (Jobs stay objects on kwok)"
+  kubectl apply --server-side -f "$root/deploy/kustomize/base/crd-werfbundles.yaml" >/dev/null
+  kubectl wait --for=condition=Established crd/werfbundles.werf.io --timeout=30s >/dev/null
+  kubectl create namespace werf-operator-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  # The samples poll every minute: the CRD refuses shorter intervals (and the controller's
+  # --min_poll_interval floor, 1m by default, matches it).
+  start controller "$build/services/controller/werf-controller" --leader_election_namespace=werf-operator-system
+  start poller "$build/services/poller/werf-poller" --controller_address="$controller_grpc"
+  start converger "$build/services/converger/werf-converger" --controller_address="$controller_grpc"
+  start gateway "$build/services/gateway/werf-gateway"
+  token="" auth=()
+  registry=$WERF_TESTBED_REGISTRY_ANON
+}
 
-echo "run: pushing sample bundle tags to $WERF_TESTBED_REGISTRY_ANON/demo/hello ..."
-empty_layer=$run_dir/empty.tar
-tar cf "$empty_layer" -T /dev/null
-for tag in 1.0.0 1.1.0 1.2.0 2.0.0-rc.1; do
-  crane append --insecure -f "$empty_layer" -t "$WERF_TESTBED_REGISTRY_ANON/demo/hello:$tag" >/dev/null 2>&1
-done
+if [ -n "${WERF_TESTBED_REAL_NODE:-}" ]; then install_on_the_real_node; else run_as_host_processes; fi
+demo_namespace
 
-# The samples poll every minute: the CRD refuses shorter intervals (and the controller's
-# --min_poll_interval floor, 1m by default, matches it).
-start controller "$build/services/controller/werf-controller" --leader_election_namespace=werf-operator-system
-start poller "$build/services/poller/werf-poller" --controller_address="$controller_grpc"
-start converger "$build/services/converger/werf-converger" --controller_address="$controller_grpc"
-start gateway "$build/services/gateway/werf-gateway"
+echo "run: publishing the hello bundle (1.0.0 1.1.0 1.2.0 2.0.0-rc.1) to $registry/demo/hello ..."
+external=()
+[ "$registry" = "$WERF_TESTBED_REGISTRY_ANON" ] || external=(--external)
+"$tb_dir/publish-bundle.sh" --registry anon "${external[@]}" hello demo/hello 1.0.0 1.1.0 1.2.0 2.0.0-rc.1 >/dev/null
 
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: werf.io/v1alpha1
@@ -76,37 +147,46 @@ kind: WerfBundle
 metadata: {name: hello, namespace: demo}
 spec:
   registry:
-    url: $WERF_TESTBED_REGISTRY_ANON/demo/hello
+    url: $registry/demo/hello
     versionConstraint: "^1.0"
     plainHTTP: true   # the test bed registry speaks HTTP: werf gets --insecure-registry
     pollInterval: 1m
   converge:
-    serviceAccountName: deployer
+    serviceAccountName: werf-deploy
+    resourceLimits: {cpu: 500m, memory: 512Mi}
 ---
 apiVersion: werf.io/v1alpha1
 kind: WerfBundle
 metadata: {name: hello-missing-sa, namespace: demo}
 spec:
   registry:
-    url: $WERF_TESTBED_REGISTRY_ANON/demo/hello
-    plainHTTP: true   # the test bed registry speaks HTTP: werf gets --insecure-registry
+    url: $registry/demo/hello
+    plainHTTP: true
   converge:
     serviceAccountName: not-created-yet
 YAML
 
+dashboard="http://$gateway_http/"
+[ -z "$token" ] || dashboard="http://$gateway_http/#token=$token"
+grpcurl_line="grpcurl -plaintext $gateway_grpc werf.operator.v1.BundleService/ListBundles"
+if [ -n "$token" ]; then
+  grpcurl_line="grpcurl -plaintext -H \"authorization: Bearer \$(kubectl create token -n demo run-viewer)\" $gateway_grpc werf.operator.v1.BundleService/ListBundles"
+fi
 cat <<INFO
 
 run: sample WerfBundles applied in namespace "demo":
-       hello             ^1.0 of demo/hello: expect Synced with 1.2.0
+       hello             ^1.0 of demo/hello: expect Synced with 1.2.0${WERF_TESTBED_REAL_NODE:+ (kubectl -n demo get deploy,pods -o wide)}
        hello-missing-sa  expect Failed/Stalled: ServiceAccount "not-created-yet" not found
-run: dashboard   http://$gateway_http/
-run: try         export KUBECONFIG=$KUBECONFIG; kubectl get wb -A
-                 grpcurl -plaintext $gateway_grpc list
+run: dashboard   $dashboard
+run: try         export KUBECONFIG=$KUBECONFIG PATH=$WERF_TESTBED_PATH:\$PATH
+                 kubectl get wb -A
+                 kubectl get pods -n werf-operator-system -o wide
+                 $grpcurl_line
                  kubectl -n demo create serviceaccount not-created-yet   # watch it recover
 run: streaming bundle state (grpcurl WatchBundles); Ctrl-C stops everything.
 
 INFO
-grpcurl -plaintext -d '{}' "$gateway_grpc" werf.operator.v1.BundleService/WatchBundles &
+grpcurl -plaintext "${auth[@]}" -d '{}' "$gateway_grpc" werf.operator.v1.BundleService/WatchBundles &
 pids+=($!)
 wait "${pids[-1]}" || true
 # The stream ended on its own (e.g. the gateway was stopped): keep the rest up until Ctrl-C.

@@ -5,7 +5,9 @@
 # - the four Deployments roll out, their pods Running and Ready on the real node (probes pass),
 #   as their own ServiceAccounts, with a read-only root filesystem, as uid 65532;
 # - the controller leads and both kinds of worker connect to it through the Service's DNS name;
-# - the gateway answers /readyz and /metrics through `kubectl port-forward svc/werf-gateway`.
+# - the gateway answers /readyz and /metrics through `kubectl port-forward svc/werf-gateway`;
+# - then a day of operations (testbed-operations.sh): poller scale-out and in, a controller
+#   failover, grpcurl and the dashboard as a viewer, promtool on every pod's /metrics.
 # Then `kubectl delete -k` removes it all again. Exits 77 (skipped) without a real node.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +25,9 @@ started=$SECONDS
 "$root/scripts/build-images.sh" >&2
 echo "images built and loaded in $((SECONDS - started)) s" >&2
 
+operations_cleanup() { :; }  # replaced by testbed-operations.sh
 cleanup() {
+  operations_cleanup
   kubectl delete -k "$kustomize_dir/testbed" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -79,4 +83,7 @@ done
 [ "$(curl -s --noproxy '*' --max-time 10 "http://127.0.0.1:$port/readyz")" = ok ] || fail "gateway /readyz through port-forward"
 curl -s --noproxy '*' --max-time 10 "http://127.0.0.1:$port/metrics" | grep -q '^werf_operator_' ||
   fail "gateway /metrics through port-forward"
-echo "PASS: the operator runs as real pods on $WERF_TESTBED_REAL_NODE" >&2
+echo "the operator runs as real pods on $WERF_TESTBED_REAL_NODE" >&2
+
+source "$here/testbed-operations.sh"
+echo "PASS: the operator runs as real pods on $WERF_TESTBED_REAL_NODE and survives a day of operations" >&2

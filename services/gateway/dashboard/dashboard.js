@@ -13,6 +13,21 @@ const PHASES = {
 const RETRY_MS = [1000, 2000, 5000, 10000];
 const TOKEN_KEY = 'werf-gateway-token';
 
+// A token handed over in the URL's fragment (`/#token=...`, what `make run` prints) is taken
+// into sessionStorage and removed from the address bar at once. A fragment is never sent to the
+// server, so it reaches neither the gateway's nor a proxy's access log.
+function takeTokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('token');
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  fragment.delete('token');
+  const url = new URL(location.href);
+  url.hash = fragment.toString();
+  history.replaceState(null, '', url);
+}
+takeTokenFromFragment();
+
 const state = {
   bundles: new Map(),    // "namespace/name" -> Bundle (protobuf JSON)
   collecting: null,      // a snapshot being received, swapped in at SYNCED

@@ -13,7 +13,8 @@
 #   (kernel.panic, vm.overcommit_memory ...) are masked there by read-only files that already
 #   hold the values the kubelet wants.
 # When the last process of the node exits the kernel drops all of it at once. What remains on
-# the host is a veth pair to reach the node (gone with the namespace), cgroups under
+# the host is a veth pair to reach the node and a route to its pods through it (both gone with
+# the namespace), cgroups under
 # /$node_cgroup in each v1 hierarchy, the empty mount points, and a lock file; `down` removes
 # them and `testbed_test.cc` (RealNodeDown) asserts that nothing is left.
 #
@@ -334,6 +335,10 @@ start_node_ns() {
   ip link set "$node_veth_host" up
   nsenter -t "$holder" -n sh -c "ip addr add $node_ip/30 dev $node_veth_node && ip link set $node_veth_node up &&
     ip route add default via $node_host_ip"
+  # The host (the API server among it) reaches pods through the node, as a control plane reaches
+  # pod IPs in a real cluster: `kubectl get --raw .../pods/NAME:PORT/proxy/...` and the API
+  # server's service proxy then work. The route goes with the veth pair.
+  ip route replace "$node_pod_cidr" via "$node_ip" dev "$node_veth_host"
 }
 
 # Every process of the node: those in its namespaces (daemons, containerd's shims) and those
