@@ -58,7 +58,15 @@ HistoryEntry ParseHistoryEntry(const FieldReader& in) {
                       .started_at = in.Time("startedAt"),
                       .finished_at = in.Time("finishedAt"),
                       .result = ParseResult(in),
-                      .message = in.String("message")};
+                      .message = in.String("message"),
+                      .drift_correction = in.Bool("driftCorrection"),
+                      .revision = in.Int("revision"),
+                      .report_status = in.String("reportStatus"),
+                      .completed_operations = in.Count("completedOperations"),
+                      .canceled_operations = in.Count("canceledOperations"),
+                      .failed_operations = in.Count("failedOperations"),
+                      .failed_operation_names = in.Strings("failedOperationNames"),
+                      .log_tail = in.String("logTail")};
 }
 
 // Optional members are written only when set, so an absent field stays absent.
@@ -199,6 +207,19 @@ Json BundleStatusToJson(const BundleStatus& status) {
       PutTime(item, "finishedAt", entry.finished_at);
       PutString(item, "result", std::string(JobResultName(entry.result)));
       PutString(item, "message", entry.message);
+      // Derived, for `kubectl describe`; never read back.
+      if (entry.started_at.has_value() && entry.finished_at.has_value()) {
+        item["durationSeconds"] =
+            std::max<int64_t>(0, absl::ToInt64Seconds(*entry.finished_at - *entry.started_at));
+      }
+      if (entry.drift_correction) item["driftCorrection"] = true;
+      PutCount(item, "revision", entry.revision);
+      PutString(item, "reportStatus", entry.report_status);
+      PutCount(item, "completedOperations", entry.completed_operations);
+      PutCount(item, "canceledOperations", entry.canceled_operations);
+      PutCount(item, "failedOperations", entry.failed_operations);
+      if (!entry.failed_operation_names.empty()) item["failedOperationNames"] = entry.failed_operation_names;
+      PutString(item, "logTail", entry.log_tail);
       history.push_back(std::move(item));
     }
     out["history"] = std::move(history);

@@ -56,7 +56,8 @@ struct ActiveJob {
   bool operator==(const ActiveJob&) const = default;
 };
 
-// One finished apply, newest first in BundleStatus::history.
+// One finished apply, newest first in BundleStatus::history: the deploy's outcome as data, for
+// `kubectl describe`, the gateway, dashboards and notifications.
 struct HistoryEntry {
   std::string tag;
   std::string digest;
@@ -65,6 +66,21 @@ struct HistoryEntry {
   std::optional<absl::Time> finished_at;  // always set by the controller
   JobResult result = JobResult::kUnknown;
   std::string message;
+  // The apply re-deployed a drifted release (drift detection), rather than a new tag or spec.
+  bool drift_correction = false;
+  // From werf's deploy report when it wrote one (werf writes none when it fails before the
+  // plan runs: pull, auth, render, lock): the release revision, the report's status
+  // ("deployed", "failed", "skipped") and its operation counts.
+  int64_t revision = 0;
+  std::string report_status;
+  uint32_t completed_operations = 0;
+  uint32_t canceled_operations = 0;
+  uint32_t failed_operations = 0;
+  // The failed operations' names, at most kFailedOperationNamesLimit.
+  std::vector<std::string> failed_operation_names;
+  // Failures only: the end of the Job's log (at most kHistoryLogTailLimit bytes), redacted by
+  // the converger before it left it.
+  std::string log_tail;
 
   bool operator==(const HistoryEntry&) const = default;
 };
@@ -113,6 +129,8 @@ struct BundleStatus {
 
 // Most entries kept in history (the CRD's maxItems).
 inline constexpr size_t kHistoryLimit = 10;
+inline constexpr size_t kFailedOperationNamesLimit = 10;
+inline constexpr size_t kHistoryLogTailLimit = 2048;
 
 // Reads status JSON (the object under .status). `problems` (may be null) receives
 // one "status.<path>: what is wrong" line per unreadable field.

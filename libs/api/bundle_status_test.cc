@@ -37,7 +37,14 @@ Json FullStatus() {
                   "startedAt": "2026-12-01T10:02:00Z", "configHash": "c0ffee"},
     "history": [{"tag": "1.2.3", "digest": "sha256:aa", "jobName": "web-a-1111111111",
                  "finishedAt": "2026-12-01T10:00:00Z", "startedAt": "2026-12-01T09:59:00Z",
-                 "result": "Succeeded", "message": "deployed"}],
+                 "result": "Succeeded", "message": "deployed", "durationSeconds": 60},
+                {"tag": "1.2.2", "digest": "sha256:bb", "jobName": "web-a-0000000000",
+                 "finishedAt": "2026-12-01T09:00:00Z", "startedAt": "2026-12-01T08:58:30Z",
+                 "durationSeconds": 90, "result": "Failed", "message": "Job failed",
+                 "driftCorrection": true, "revision": 4, "reportStatus": "failed",
+                 "completedOperations": 3, "canceledOperations": 1, "failedOperations": 2,
+                 "failedOperationNames": ["create Deployment/web", "create Job/migrate"],
+                 "logTail": "Error: resource Deployment/web: timed out"}],
     "conditions": [{"type": "Ready", "status": "True", "reason": "Synced", "message": "ok",
                     "observedGeneration": 3, "lastTransitionTime": "2026-12-01T10:00:00Z"}]
   })");
@@ -52,8 +59,17 @@ TEST(BundleStatusTest, RoundTripsEveryFieldExactly) {
   ASSERT_TRUE(status.active_job.has_value());
   EXPECT_EQ(status.active_job->kind, JobKind::kDriftCheck);
   EXPECT_EQ(status.active_job->sequence, 7);
-  ASSERT_EQ(status.history.size(), 1u);
+  ASSERT_EQ(status.history.size(), 2u);
   EXPECT_EQ(status.history[0].result, JobResult::kSucceeded);
+  const HistoryEntry& failed = status.history[1];
+  EXPECT_TRUE(failed.drift_correction);
+  EXPECT_EQ(failed.revision, 4);
+  EXPECT_EQ(failed.report_status, "failed");
+  EXPECT_EQ(failed.completed_operations, 3u);
+  EXPECT_EQ(failed.canceled_operations, 1u);
+  EXPECT_EQ(failed.failed_operations, 2u);
+  EXPECT_THAT(failed.failed_operation_names, ElementsAre("create Deployment/web", "create Job/migrate"));
+  EXPECT_EQ(failed.log_tail, "Error: resource Deployment/web: timed out");
   EXPECT_TRUE(status.drift_correction_pending);
   EXPECT_EQ(BundleStatusToJson(status), FullStatus());
 }
@@ -80,6 +96,16 @@ TEST(BundleStatusTest, MalformedFieldsAreProblemsAndReadAsAbsent) {
                                     HasSubstr("status.lastSyncTime: \"yesterday\""),
                                     HasSubstr("status.consecutiveFailures"),
                                     HasSubstr("status.history[0]: 42 is not an object")));
+}
+
+TEST(BundleStatusTest, AFailedOperationNameThatIsNoStringIsAProblemTheOthersStay) {
+  Json status = FullStatus();
+  status["history"][1]["failedOperationNames"] = Json::array({"create Deployment/web", 7});
+  std::vector<std::string> problems;
+  const BundleStatus parsed = BundleStatusFromJson(status, &problems);
+  ASSERT_EQ(parsed.history.size(), 2u);
+  EXPECT_THAT(parsed.history[1].failed_operation_names, ElementsAre("create Deployment/web"));
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("status.history[1].failedOperationNames[1]: 7 is not a string")));
 }
 
 TEST(BundleStatusTest, SetConditionMovesTransitionTimeOnlyWhenStatusChanges) {

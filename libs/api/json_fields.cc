@@ -85,6 +85,20 @@ std::optional<absl::Duration> FieldReader::Duration(absl::string_view key) const
   return *parsed;
 }
 
+std::vector<std::string> FieldReader::Strings(absl::string_view key) const {
+  std::vector<std::string> out;
+  const Json* array = Array(key);
+  if (array == nullptr) return out;
+  for (size_t i = 0; i < array->size(); ++i) {
+    if ((*array)[i].is_string()) {
+      out.push_back((*array)[i].get<std::string>());
+    } else {
+      Problem(absl::StrCat(key, "[", i, "]"), absl::StrCat(Shown((*array)[i]), " is not a string"));
+    }
+  }
+  return out;
+}
+
 void FieldReader::ForEachObject(absl::string_view key,
                                 absl::FunctionRef<void(const FieldReader&)> visit) const {
   const Json* array = Array(key);

@@ -36,6 +36,9 @@ class FieldReader {
   // A Go duration ("15m", "1h30m"), as the CRD's duration fields hold.
   std::optional<absl::Duration> Duration(absl::string_view key) const;
 
+  // The strings of the array `key`; an element that is not a string is a problem and skipped.
+  std::vector<std::string> Strings(absl::string_view key) const;
+
   // Calls `visit` with a reader for each element of the array `key`; an element that
   // is not an object is a problem and skipped.
   void ForEachObject(absl::string_view key, absl::FunctionRef<void(const FieldReader&)> visit) const;

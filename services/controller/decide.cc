@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/api/json_fields.h"
+#include "libs/common/utf8.h"
 #include "services/controller/requests.h"
 #include "services/controller/tag_selection.h"
 
@@ -20,8 +21,30 @@ absl::Time FromProto(const google::protobuf::Timestamp& time) {
   return absl::FromUnixMillis(TimeUtil::TimestampToMilliseconds(time));
 }
 
+// At most `limit` bytes of `text` (with "..." when cut), on a character boundary: a status
+// with a broken character would not serialise.
 std::string Truncated(const std::string& text, size_t limit) {
-  return text.size() <= limit ? text : absl::StrCat(text.substr(0, limit - 3), "...");
+  if (text.size() <= limit) return text;
+  return absl::StrCat(common::Utf8Prefix(text, limit - 3), "...");
+}
+
+std::string Tail(const std::string& text, size_t limit) { return std::string(common::Utf8Suffix(text, limit)); }
+
+// Copies werf's deploy report (when it wrote one) and, for a failure, the log tail into `entry`.
+void RecordOutcome(const pb::JobObservation& job, api::HistoryEntry& entry) {
+  if (job.has_deploy_report() && !job.deploy_report().status().empty()) {
+    const pb::DeployReport& report = job.deploy_report();
+    entry.revision = report.revision();
+    entry.report_status = report.status();
+    entry.completed_operations = static_cast<uint32_t>(std::max(0, report.completed_operations()));
+    entry.canceled_operations = static_cast<uint32_t>(std::max(0, report.canceled_operations()));
+    entry.failed_operations = static_cast<uint32_t>(std::max(0, report.failed_operations()));
+    for (const std::string& name : report.failed_operation_names()) {
+      if (entry.failed_operation_names.size() == api::kFailedOperationNamesLimit) break;
+      entry.failed_operation_names.push_back(Truncated(name, 256));
+    }
+  }
+  if (job.phase() != pb::JOB_PHASE_SUCCEEDED) entry.log_tail = Tail(job.log_tail(), api::kHistoryLogTailLimit);
 }
 
 // What werf's deploy report says, e.g. "revision 3, 4 completed, 0 canceled, 0 failed
@@ -47,7 +70,7 @@ std::string DescribeFailure(const pb::JobObservation& job) {
   }
   if (!job.log_tail().empty()) {
     const std::string& tail = job.log_tail();
-    absl::StrAppend(&message, "; last log lines: ", tail.substr(tail.size() > 512 ? tail.size() - 512 : 0));
+    absl::StrAppend(&message, "; last log lines: ", Tail(tail, 512));
   }
   return message;
 }
@@ -190,9 +213,11 @@ class Decider {
   void MergeApply(const pb::JobObservation& job) {
     BundleStatus& s = out_.status;
     const api::ActiveJob& active = *s.active_job;
-    api::HistoryEntry entry{.tag = active.tag, .digest = active.digest, .job_name = active.name};
+    api::HistoryEntry entry{.tag = active.tag, .digest = active.digest, .job_name = active.name,
+                            .drift_correction = s.drift_correction_pending};
     if (job.has_started_at()) entry.started_at = FromProto(job.started_at());
     entry.finished_at = job.has_finished_at() ? FromProto(job.finished_at()) : in_.now;
+    RecordOutcome(job, entry);
     if (job.phase() == pb::JOB_PHASE_SUCCEEDED) {
       entry.result = api::JobResult::kSucceeded;
       const std::string report = DescribeReport(job);

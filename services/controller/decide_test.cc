@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -791,6 +792,53 @@ const Case kCases[] = {
      [](const Fixture&, const Decision& d) {
        EXPECT_THAT(d.status.history[0].message,
                    HasSubstr("(deploy report: failed; revision 2, 1 completed, 0 canceled, 1 failed operations)"));
+     }},
+    {"HistoryRecordsTheOutcomeAsData",
+     [](Fixture& f) {
+       const std::string name = f.Active();
+       f.in.status.drift_correction_pending = true;  // a correcting apply
+       pb::JobObservation job = f.Result(name, pb::JOB_PHASE_FAILED);
+       *job.mutable_started_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(kNow - absl::Seconds(65)));
+       pb::DeployReport& report = *job.mutable_deploy_report();
+       report.set_status("failed");
+       report.set_revision(7);
+       report.set_completed_operations(3);
+       report.set_canceled_operations(2);
+       report.set_failed_operations(12);
+       for (int i = 0; i < 12; ++i) report.add_failed_operation_names(absl::StrCat("create ConfigMap/c", i));
+       // A tail longer than the limit, whose cut would split a two-byte character.
+       std::string tail = "x";
+       for (size_t i = 0; i < api::kHistoryLogTailLimit; ++i) tail += "\xc3\xa9";
+       job.set_log_tail(tail + "end");
+       f.in.job_results = {job};
+     },
+     [](const Fixture&, const Decision& d) {
+       ASSERT_EQ(d.status.history.size(), 1u);
+       const api::HistoryEntry& entry = d.status.history[0];
+       EXPECT_TRUE(entry.drift_correction);
+       EXPECT_EQ(entry.revision, 7);
+       EXPECT_EQ(entry.report_status, "failed");
+       EXPECT_EQ(entry.completed_operations, 3u);
+       EXPECT_EQ(entry.canceled_operations, 2u);
+       EXPECT_EQ(entry.failed_operations, 12u);
+       ASSERT_EQ(entry.failed_operation_names.size(), api::kFailedOperationNamesLimit);
+       EXPECT_EQ(entry.failed_operation_names[0], "create ConfigMap/c0");
+       EXPECT_LE(entry.log_tail.size(), api::kHistoryLogTailLimit);
+       EXPECT_TRUE(absl::EndsWith(entry.log_tail, "end"));
+       EXPECT_TRUE(absl::StartsWith(entry.log_tail, "\xc3\xa9")) << "cut on a character boundary";
+       EXPECT_EQ(api::BundleStatusToJson(d.status)["history"][0]["durationSeconds"], 60);
+       EXPECT_NO_THROW(api::BundleStatusToJson(d.status).dump());
+     }},
+    {"SucceededJobKeepsNoLogTail",
+     [](Fixture& f) {
+       const std::string name = f.Active();
+       pb::JobObservation job = f.Result(name, pb::JOB_PHASE_SUCCEEDED);
+       job.set_log_tail("all fine");
+       f.in.job_results = {job};
+     },
+     [](const Fixture&, const Decision& d) {
+       EXPECT_TRUE(d.status.history[0].log_tail.empty());
+       EXPECT_FALSE(d.status.history[0].drift_correction);
      }},
     {"SucceededJobWithoutAReportIsJustDeployed",
      [](Fixture& f) {

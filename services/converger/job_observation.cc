@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/utf8.h"
 #include "libs/hub/job_labels.h"
 #include "services/converger/job_builder.h"
 
@@ -208,15 +209,14 @@ std::string TailOfLog(absl::string_view log, int max_lines, size_t max_bytes) {
   }
   absl::string_view tail = log.substr(start);
   if (tail.size() > max_bytes) {
+    const absl::string_view whole = tail;
     tail = tail.substr(tail.size() - max_bytes);
     const size_t newline = tail.find('\n');
     if (newline != absl::string_view::npos && newline + 1 < tail.size()) {
       tail = tail.substr(newline + 1);
     } else {
       // One long line: at least do not start inside a UTF-8 sequence.
-      while (!tail.empty() && (static_cast<unsigned char>(tail.front()) & 0xC0) == 0x80) {
-        tail.remove_prefix(1);
-      }
+      tail = common::Utf8Suffix(whole, max_bytes);
     }
   }
   return std::string(tail);

@@ -98,6 +98,18 @@ void ConvertStatus(const api::BundleStatus& status, pb::Bundle& bundle) {
     if (in.finished_at.has_value()) *out.mutable_finished_at() = ToProto(*in.finished_at);
     out.set_result(ToProto(in.result));
     out.set_message(in.message);
+    if (in.started_at.has_value() && in.finished_at.has_value() && *in.finished_at >= *in.started_at) {
+      *out.mutable_duration() = google::protobuf::util::TimeUtil::MillisecondsToDuration(
+          absl::ToInt64Milliseconds(*in.finished_at - *in.started_at));
+    }
+    out.set_drift_correction(in.drift_correction);
+    out.set_revision(in.revision);
+    out.set_report_status(in.report_status);
+    out.set_completed_operations(in.completed_operations);
+    out.set_canceled_operations(in.canceled_operations);
+    out.set_failed_operations(in.failed_operations);
+    for (const std::string& name : in.failed_operation_names) out.add_failed_operation_names(name);
+    out.set_log_tail(in.log_tail);
   }
 }
 

@@ -83,7 +83,12 @@ INSTANTIATE_TEST_SUITE_P(
                            "history": [{"tag": "v1.3.0", "digest": "sha256:b", "jobName": "j2",
                                         "startedAt": "2026-01-02T03:00:00Z",
                                         "finishedAt": "2026-01-02T03:01:00Z",
-                                        "result": "Failed", "message": "exit 1"},
+                                        "result": "Failed", "message": "exit 1",
+                                        "driftCorrection": true, "revision": 4,
+                                        "reportStatus": "failed", "completedOperations": 2,
+                                        "canceledOperations": 1, "failedOperations": 1,
+                                        "failedOperationNames": ["create Deployment/web"],
+                                        "logTail": "Error: timed out"},
                                        {"tag": "v1.2.0", "result": "Succeeded"},
                                        {"tag": "v1.1.0", "result": "Vanished"}]}})",
             R"pb(namespace: "shop" name: "web" generation: 3
@@ -101,7 +106,11 @@ INSTANTIATE_TEST_SUITE_P(
                               last_transition_time { seconds: 1767323045 } }
                  history { tag: "v1.3.0" digest: "sha256:b" job_name: "j2"
                            started_at { seconds: 1767322800 } finished_at { seconds: 1767322860 }
-                           result: CONVERGE_RESULT_FAILED message: "exit 1" }
+                           result: CONVERGE_RESULT_FAILED message: "exit 1"
+                           duration { seconds: 60 } drift_correction: true revision: 4
+                           report_status: "failed" completed_operations: 2 canceled_operations: 1
+                           failed_operations: 1 failed_operation_names: "create Deployment/web"
+                           log_tail: "Error: timed out" }
                  history { tag: "v1.2.0" result: CONVERGE_RESULT_SUCCEEDED }
                  history { tag: "v1.1.0" result: CONVERGE_RESULT_VANISHED })pb",
             {}},

@@ -105,7 +105,73 @@ function row(bundle) {
   const job = bundle.activeJob;
   tr.append(cell(job ? `${job.name} (${job.tag})` : '', 'job'));
   tr.append(cell(bundle.lastErrorMessage, 'error', bundle.lastErrorMessage));
+  tr.append(historyCell(bundle));
   return tr;
+}
+
+const RESULTS = {
+  CONVERGE_RESULT_SUCCEEDED: 'Succeeded',
+  CONVERGE_RESULT_FAILED: 'Failed',
+  CONVERGE_RESULT_VANISHED: 'Vanished',
+};
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// "3 completed, 1 failed, 0 canceled" from a history entry with a deploy report.
+function operations(entry) {
+  if (!entry.reportStatus) return 'no deploy report';
+  return `${entry.completedOperations || 0} completed, ${entry.failedOperations || 0} failed, ` +
+         `${entry.canceledOperations || 0} canceled`;
+}
+
+// One converge of the bundle's history: when, tag, outcome, werf's report, failed operations
+// and, for a failure, the end of the Job's log.
+function historyEntry(entry) {
+  const result = RESULTS[entry.result] || 'Unknown';
+  const li = element('li', `outcome result-${result.toLowerCase()}`);
+  li.dataset.job = entry.jobName || '';
+  const head = element('div', 'outcome-head');
+  head.append(element('span', `badge phase-${result === 'Succeeded' ? 'synced' : 'failed'}`, result));
+  head.append(element('span', 'tag', entry.tag || ''));
+  if (entry.driftCorrection) head.append(element('span', 'badge drift', 'drift correction'));
+  const facts = [];
+  if (entry.revision && entry.revision !== '0') facts.push(`revision ${entry.revision}`);
+  facts.push(operations(entry));
+  if (entry.duration) facts.push(`took ${entry.duration}`);
+  if (entry.finishedAt) facts.push(relativeTime(entry.finishedAt));
+  head.append(element('span', 'facts', facts.join(' · ')));
+  li.append(head);
+  li.append(element('div', 'job', entry.jobName || ''));
+  if (entry.message) li.append(element('div', 'message', entry.message));
+  if ((entry.failedOperationNames || []).length) {
+    const failed = element('ul', 'failed-operations');
+    for (const name of entry.failedOperationNames) failed.append(element('li', '', name));
+    li.append(failed);
+  }
+  if (entry.logTail) li.append(element('pre', 'log-tail', entry.logTail));
+  return li;
+}
+
+// The history cell: the last outcome in one line, the whole history when opened. A <details>
+// element, so it works without script state and keeps its content in the DOM.
+function historyCell(bundle) {
+  const td = element('td', 'history');
+  const history = bundle.history || [];
+  if (!history.length) return td;
+  const details = document.createElement('details');
+  const last = history[0];
+  details.append(element('summary', '',
+                         `${RESULTS[last.result] || 'Unknown'} ${last.tag || ''}: ${operations(last)}`));
+  const list = element('ol', 'outcomes');
+  for (const entry of history) list.append(historyEntry(entry));
+  details.append(list);
+  td.append(details);
+  return td;
 }
 
 function matchesSearch(bundle) {

@@ -50,7 +50,19 @@ class GatewayDashboardTest : public ::testing::Test {
     ASSERT_TRUE(PatchBundleStatus(ns(), "payments",
                                   {{"phase", "Failed"}, {"lastAppliedTag", "1.0.3"}, {"latestTag", "1.1.0"},
                                    {"consecutiveFailures", 5},
-                                   {"lastErrorMessage", "werf bundle apply exited 1: release payments failed"}})
+                                   {"lastErrorMessage", "werf bundle apply exited 1: release payments failed"},
+                                   {"history", nlohmann::json::array(
+                                       {{{"tag", "1.1.0"}, {"jobName", "payments-1-1-0-5"},
+                                         {"startedAt", "2026-01-02T03:00:00Z"},
+                                         {"finishedAt", "2026-01-02T03:01:30Z"}, {"result", "Failed"},
+                                         {"message", "Job failed with exit code 1"}, {"revision", 4},
+                                         {"reportStatus", "failed"}, {"completedOperations", 3},
+                                         {"failedOperations", 1}, {"canceledOperations", 2},
+                                         {"failedOperationNames", nlohmann::json::array({"create Deployment/payments-api"})},
+                                         {"logTail", "Error: deployment payments-api: timed out"}},
+                                        {{"tag", "1.0.3"}, {"jobName", "payments-1-0-3-4"}, {"result", "Succeeded"},
+                                         {"revision", 3}, {"reportStatus", "deployed"},
+                                         {"completedOperations", 5}, {"driftCorrection", true}}})}})
                     .ok());
     ASSERT_TRUE(PatchBundleStatus(ns(), "search",
                                   {{"phase", "Syncing"}, {"latestTag", "0.9.0"},
@@ -96,6 +108,12 @@ TEST_F(GatewayDashboardTest, ShowsTheBundlesLiveInABrowser) {
   EXPECT_THAT(html, HasSubstr("werf bundle apply exited 1: release payments failed"));
   EXPECT_THAT(html, HasSubstr("search-0-9-0-1a2b (0.9.0)"));
   EXPECT_THAT(html, HasSubstr("<span id=\"shown\">3 of 3 bundles</span>")) << "only the namespace asked for";
+  // The outcome as data: the last one in a line, the history with werf's report when opened.
+  EXPECT_THAT(html, HasSubstr("<summary>Failed 1.1.0: 3 completed, 1 failed, 2 canceled</summary>"));
+  EXPECT_THAT(html, HasSubstr("revision 4 · 3 completed, 1 failed, 2 canceled · took 90s"));
+  EXPECT_THAT(html, HasSubstr("<ul class=\"failed-operations\"><li>create Deployment/payments-api</li></ul>"));
+  EXPECT_THAT(html, HasSubstr("<pre class=\"log-tail\">Error: deployment payments-api: timed out</pre>"));
+  EXPECT_THAT(html, HasSubstr("<span class=\"badge drift\">drift correction</span>"));
 
   const std::string screenshot = absl::StrCat(kBuildDir, "/gateway-dashboard.png");
   std::remove(screenshot.c_str());

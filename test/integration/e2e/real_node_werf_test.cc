@@ -338,6 +338,11 @@ TEST_F(RealNodeWerfTest, HelloDeploysAnswersHttpUpgradesAndDriftIsCorrectedTwice
   // The real report's numbers: revision 1, the four resources of the chart created.
   EXPECT_THAT(Latest(synced).value("message", ""), HasSubstr("deployed: revision 1, 4 completed, 0 canceled, 0 failed"))
       << synced.dump(2);
+  EXPECT_EQ(Latest(synced).value("revision", 0), 1);
+  EXPECT_EQ(Latest(synced).value("reportStatus", ""), "deployed");
+  EXPECT_EQ(Latest(synced).value("completedOperations", 0), 4);
+  EXPECT_FALSE(Latest(synced).contains("logTail"));
+  EXPECT_GE(Latest(synced).value("durationSeconds", -1), 0);
 
   // The Job ran on the real node, as the stand-in.
   const std::string job = Latest(synced).value("jobName", "");
@@ -383,6 +388,7 @@ TEST_F(RealNodeWerfTest, HelloDeploysAnswersHttpUpgradesAndDriftIsCorrectedTwice
                          }));
     std::cerr << "[hello] drift " << round << " corrected " << absl::Now() - scaled << " after scaling\n";
     EXPECT_EQ(Status(corrected, "driftCorrections"), std::to_string(round)) << corrected.dump(2);
+    EXPECT_TRUE(Latest(corrected).value("driftCorrection", false)) << Latest(corrected).dump();
     EXPECT_THAT(Latest(corrected).value("message", ""), HasSubstr("deployed: revision ")) << corrected.dump(2);
     ASSERT_OK(tb::WaitForJsonPath({"deployment", "hello", ns_}, "{.spec.replicas}", "1", absl::Seconds(30)).status());
     bool drift_event = false;
@@ -440,6 +446,10 @@ TEST_F(RealNodeWerfTest, BrokenFailsWithNelmsErrorOthersStaySyncedAndAFixedTagRe
   const std::string tail(absl::StripAsciiWhitespace(error.substr(error.rfind(marker) + marker.size())));
   EXPECT_TRUE(absl::EndsWith(absl::StripAsciiWhitespace(pod_log), tail))
       << "status tail:\n" << tail << "\npod log:\n" << pod_log;
+  // The history entry carries the outcome as data, with the same log tail.
+  const std::string history_tail(absl::StripAsciiWhitespace(Latest(failed).value("logTail", "")));
+  EXPECT_THAT(history_tail, HasSubstr(".Values.mustBeSet is required"));
+  EXPECT_TRUE(absl::EndsWith(absl::StripAsciiWhitespace(pod_log), history_tail)) << history_tail;
   bool warning = false;
   for (const std::string& e : Events("broken")) {
     warning |= absl::StartsWith(e, "Warning ConvergeFailed:") && absl::StrContains(e, "mustBeSet is required");
