@@ -27,7 +27,8 @@ export WERF_TESTBED_REAL_NODE=${WERF_RUN_REAL_NODE:-auto}
 mkdir -p "$run_dir"
 pids=()
 
-cleanup() {
+cleanup() { # cleanup [EXIT_CODE]: stops what this started, then exits (a signal's trap must not return)
+  local status=${1:-$?}
   trap - INT TERM EXIT
   echo
   echo "run: stopping the services and the test bed..."
@@ -35,8 +36,11 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$testbed" down >/dev/null 2>&1 || true
   echo "run: stopped; logs are in $run_dir"
+  exit "$status"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
+trap cleanup EXIT
 
 echo "run: bringing up the test bed in $WERF_TESTBED_DIR (control plane, kwok, registries, the real node)..."
 # The node's tools (kubelet, CoreDNS, containerd's config) and the werf stand-in's (nelm, oras);
@@ -79,6 +83,12 @@ install_on_the_real_node() {
   kubectl rollout restart -n werf-operator-system deploy >/dev/null  # images of the same tag may be newer
   for service in controller poller converger gateway; do
     kubectl rollout status -n werf-operator-system "deploy/werf-$service" --timeout=180s >/dev/null
+  done
+  # Until the pods of the replaced ReplicaSets are gone, so the list shows the four services.
+  for _ in $(seq 60); do
+    [ "$(kubectl get pods -n werf-operator-system -o json |
+         jq '[.items[] | select(.metadata.deletionTimestamp != null or .status.phase != "Running")] | length')" = 0 ] && break
+    sleep 1
   done
   kubectl get pods -n werf-operator-system -o wide
   forward svc/werf-gateway 8080
@@ -133,8 +143,8 @@ run_as_host_processes() {
   registry=$WERF_TESTBED_REGISTRY_ANON
 }
 
-if [ -n "${WERF_TESTBED_REAL_NODE:-}" ]; then install_on_the_real_node; else run_as_host_processes; fi
 demo_namespace
+if [ -n "${WERF_TESTBED_REAL_NODE:-}" ]; then install_on_the_real_node; else run_as_host_processes; fi
 
 echo "run: publishing the hello bundle (1.0.0 1.1.0 1.2.0 2.0.0-rc.1) to $registry/demo/hello ..."
 external=()
@@ -190,4 +200,8 @@ grpcurl -plaintext "${auth[@]}" -d '{}' "$gateway_grpc" werf.operator.v1.BundleS
 pids+=($!)
 wait "${pids[-1]}" || true
 # The stream ended on its own (e.g. the gateway was stopped): keep the rest up until Ctrl-C.
-while true; do sleep 3600; done
+# Waiting with the `wait` builtin, not a foreground sleep, lets the trap run as soon as the
+# signal arrives.
+sleep infinity &
+pids+=($!)
+wait "${pids[-1]}" || true

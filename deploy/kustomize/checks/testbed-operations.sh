@@ -29,6 +29,7 @@ operations_cleanup() {
 # fwd_port (the local port) and fwd_pid.
 forward() {
   local out=$work/pf-$RANDOM i
+  : >"$out"
   kubectl port-forward -n "$ns" "$1" ":$2" >"$out" 2>&1 &
   fwd_pid=$!
   pfs+=("$fwd_pid")
@@ -42,11 +43,11 @@ forward() {
   fail "kubectl port-forward $1 did not start"
 }
 
-grpc() { # grpc PORT [grpcurl args...]: grpcurl against the operator's own protos
-  local port=$1
-  shift
+grpc() { # grpc PORT METHOD [grpcurl options...]: grpcurl against the operator's own protos
+  local port=$1 method=$2
+  shift 2
   grpcurl -plaintext -import-path "$root/proto" -proto werf/operator/v1/bundle_service.proto \
-    -proto werf/operator/v1/poller_service.proto "$@" "127.0.0.1:$port" 2>&1
+    -proto werf/operator/v1/poller_service.proto "$@" "127.0.0.1:$port" "$method" 2>&1
 }
 
 bundle_field() { kubectl get werfbundle -n "$apps" "$1" -o "jsonpath=$2" 2>/dev/null || true; }
@@ -117,8 +118,16 @@ for replicas in 3 1; do
 done
 
 # --- controller failover: delete the leader's pod, a standby takes over, no second Job ---
+# A standby reports not ready (the Service sends workers to the leader only), so the rollout
+# never completes: wait for two running controller pods instead.
 kubectl scale -n "$ns" deploy/werf-controller --replicas=2 >/dev/null
-kubectl rollout status -n "$ns" deploy/werf-controller --timeout=180s >&2 || fail "werf-controller did not scale to 2"
+running_controllers() {
+  kubectl get pods -n "$ns" -l app.kubernetes.io/name=werf-controller -o json |
+    jq '[.items[] | select(.metadata.deletionTimestamp == null and .status.phase == "Running"
+                          and (.status.containerStatuses[0].started // false))] | length'
+}
+for _ in $(seq 90); do [ "$(running_controllers)" = 2 ] && break; sleep 1; done
+[ "$(running_controllers)" = 2 ] || fail "werf-controller did not scale to 2 running pods"
 holder() { kubectl get lease -n "$ns" werf-controller -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
 controllers() {
   kubectl get pods -n "$ns" -l app.kubernetes.io/name=werf-controller \
@@ -157,32 +166,34 @@ kubectl create rolebinding -n "$apps" viewer --clusterrole=werf-operator-werfbun
 token=$(kubectl create token -n "$apps" viewer --duration=10m)
 forward svc/werf-gateway 9090
 grpc_port=$fwd_port
-listed=$(grpc "$grpc_port" -H "authorization: Bearer $token" -d "{\"namespace\":\"$apps\"}" \
-  werf.operator.v1.BundleService/ListBundles || true)
+listed=$(grpc "$grpc_port" werf.operator.v1.BundleService/ListBundles -H "authorization: Bearer $token" \
+  -d "{\"namespace\":\"$apps\"}" || true)
 [ "$(jq -r '[.bundles[].name] | sort | join(" ")' <<<"$listed")" = "$(printf '%s\n' "${repositories[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" ] ||
   { echo "$listed" >&2; fail "grpcurl ListBundles did not list the bundles of $apps"; }
-watched=$(grpc "$grpc_port" -max-time 5 -H "authorization: Bearer $token" -d "{\"namespace\":\"$apps\"}" \
-  werf.operator.v1.BundleService/WatchBundles || true)
+watched=$(grpc "$grpc_port" werf.operator.v1.BundleService/WatchBundles -max-time 5 \
+  -H "authorization: Bearer $token" -d "{\"namespace\":\"$apps\"}" || true)
 grep -q '"name": "hello"' <<<"$watched" && grep -q WATCH_EVENT_TYPE_SYNCED <<<"$watched" ||
   { echo "$watched" >&2; fail "grpcurl WatchBundles did not stream the bundles of $apps"; }
-denied=$(grpc "$grpc_port" -d '{"namespace":"kube-system"}' werf.operator.v1.BundleService/ListBundles || true)
+denied=$(grpc "$grpc_port" werf.operator.v1.BundleService/ListBundles -d '{"namespace":"kube-system"}' || true)
 grep -q Unauthenticated <<<"$denied" || { echo "$denied" >&2; fail "the gateway answered without a token"; }
 echo "grpcurl through port-forward: listed and watched as $apps:viewer" >&2
 
-profile=$work/chromium
-chromium_run() {
+chromium_run() { # chromium_run PROFILE ARGS...
+  local profile=$work/$1
+  shift
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" --virtual-time-budget=5000 "$@" 2>"$work/chromium.err"
+    --user-data-dir="$profile" "$@" 2>"$work/chromium.err"
 }
 page="http://127.0.0.1:$port/?namespace=$apps#token=$token"
-dom=$(chromium_run --dump-dom "$page") || { cat "$work/chromium.err" >&2; fail "chromium --dump-dom failed"; }
+dom=$(chromium_run dom --virtual-time-budget=5000 --dump-dom "$page") || { cat "$work/chromium.err" >&2; fail "chromium --dump-dom failed"; }
 grep -qF "data-key=\"$apps/hello\" data-phase=\"synced\"" <<<"$dom" ||
   { echo "$dom" | head -c 4000 >&2; fail "the dashboard did not show bundle hello as synced"; }
 grep -qF "$token" <<<"$dom" && fail "the dashboard's page holds the token"
 screenshot=${BUILD_DIR:-$work}/testbed-dashboard.png
 rm -f "$screenshot"
-chromium_run --screenshot="$screenshot" --window-size=1280,800 "$page" ||
+# Real time rather than virtual time: the page's stream comes through port-forward at its own pace.
+chromium_run screenshot --timeout=5000 --screenshot="$screenshot" --window-size=1600,700 "$page" ||
   { cat "$work/chromium.err" >&2; fail "chromium --screenshot failed"; }
 [ "$(stat -c %s "$screenshot" 2>/dev/null || echo 0)" -gt 10000 ] || fail "the dashboard's screenshot is empty"
 echo "dashboard through port-forward rendered in headless Chromium ($screenshot)" >&2
