@@ -69,6 +69,15 @@ HistoryEntry ParseHistoryEntry(const FieldReader& in) {
                       .log_tail = in.String("logTail")};
 }
 
+NotificationRecord ParseNotificationRecord(const FieldReader& in) {
+  return NotificationRecord{.sink = in.String("sink"),
+                            .delivered = in.Strings("delivered"),
+                            .last_attempt_time = in.Time("lastAttemptTime"),
+                            .last_result = in.String("lastResult"),
+                            .consecutive_failures = static_cast<int>(in.Count("consecutiveFailures")),
+                            .dropped = in.Count("dropped")};
+}
+
 // Optional members are written only when set, so an absent field stays absent.
 void PutString(Json& out, const char* key, const std::string& value) {
   if (!value.empty()) out[key] = value;
@@ -164,6 +173,9 @@ BundleStatus BundleStatusFromJson(const Json& status, std::vector<std::string>* 
   in.ForEachObject("history", [&](const FieldReader& entry) {
     out.history.push_back(ParseHistoryEntry(entry));
   });
+  in.ForEachObject("notifications", [&](const FieldReader& record) {
+    out.notifications.push_back(ParseNotificationRecord(record));
+  });
   return out;
 }
 
@@ -223,6 +235,19 @@ Json BundleStatusToJson(const BundleStatus& status) {
       history.push_back(std::move(item));
     }
     out["history"] = std::move(history);
+  }
+  if (!status.notifications.empty()) {
+    Json notifications = Json::array();
+    for (const NotificationRecord& record : status.notifications) {
+      Json item = {{"sink", record.sink}};
+      if (!record.delivered.empty()) item["delivered"] = record.delivered;
+      PutTime(item, "lastAttemptTime", record.last_attempt_time);
+      PutString(item, "lastResult", record.last_result);
+      PutCount(item, "consecutiveFailures", record.consecutive_failures);
+      PutCount(item, "dropped", record.dropped);
+      notifications.push_back(std::move(item));
+    }
+    out["notifications"] = std::move(notifications);
   }
   if (!status.conditions.empty()) {
     Json conditions = Json::array();

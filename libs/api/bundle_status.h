@@ -85,6 +85,26 @@ struct HistoryEntry {
   bool operator==(const HistoryEntry&) const = default;
 };
 
+// What one notification sink (spec.notifications[]) has been sent. Written by the controller's
+// notifier after each delivery, so a restarted or failed-over controller knows what it already
+// sent: the dedup record is durable, not in memory.
+struct NotificationRecord {
+  std::string sink;  // the sink's name
+  // Ids of the outcomes delivered (or skipped with a reason), newest first, at most
+  // kNotificationDeliveredLimit (outcomes come from history, which is bounded alike).
+  std::vector<std::string> delivered;
+  std::optional<absl::Time> last_attempt_time;
+  // "HTTP 200", "skipped: <why>", or the last failure (HTTP status and the receiver's answer,
+  // secrets redacted).
+  std::string last_result;
+  // Failed attempts in a row; reset by a delivery.
+  int consecutive_failures = 0;
+  // Outcomes that left the history before they could be delivered (a receiver down for long).
+  int64_t dropped = 0;
+
+  bool operator==(const NotificationRecord&) const = default;
+};
+
 struct BundleStatus {
   Phase phase = Phase::kUnknown;
   int64_t observed_generation = 0;
@@ -114,6 +134,7 @@ struct BundleStatus {
   int64_t job_sequence = 0;
   std::optional<ActiveJob> active_job;
   std::vector<HistoryEntry> history;
+  std::vector<NotificationRecord> notifications;
   std::vector<Condition> conditions;
 
   bool operator==(const BundleStatus&) const = default;
@@ -131,6 +152,7 @@ struct BundleStatus {
 inline constexpr size_t kHistoryLimit = 10;
 inline constexpr size_t kFailedOperationNamesLimit = 10;
 inline constexpr size_t kHistoryLogTailLimit = 2048;
+inline constexpr size_t kNotificationDeliveredLimit = 16;
 
 // Reads status JSON (the object under .status). `problems` (may be null) receives
 // one "status.<path>: what is wrong" line per unreadable field.

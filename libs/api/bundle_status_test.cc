@@ -45,6 +45,9 @@ Json FullStatus() {
                  "completedOperations": 3, "canceledOperations": 1, "failedOperations": 2,
                  "failedOperationNames": ["create Deployment/web", "create Job/migrate"],
                  "logTail": "Error: resource Deployment/web: timed out"}],
+    "notifications": [{"sink": "team-slack", "delivered": ["web-a-1111111111/Deployed"],
+                       "lastAttemptTime": "2026-12-01T10:00:05Z", "lastResult": "HTTP 503: busy",
+                       "consecutiveFailures": 2, "dropped": 1}],
     "conditions": [{"type": "Ready", "status": "True", "reason": "Synced", "message": "ok",
                     "observedGeneration": 3, "lastTransitionTime": "2026-12-01T10:00:00Z"}]
   })");
@@ -71,6 +74,11 @@ TEST(BundleStatusTest, RoundTripsEveryFieldExactly) {
   EXPECT_THAT(failed.failed_operation_names, ElementsAre("create Deployment/web", "create Job/migrate"));
   EXPECT_EQ(failed.log_tail, "Error: resource Deployment/web: timed out");
   EXPECT_TRUE(status.drift_correction_pending);
+  ASSERT_EQ(status.notifications.size(), 1u);
+  EXPECT_EQ(status.notifications[0].sink, "team-slack");
+  EXPECT_THAT(status.notifications[0].delivered, ::testing::ElementsAre("web-a-1111111111/Deployed"));
+  EXPECT_EQ(status.notifications[0].consecutive_failures, 2);
+  EXPECT_EQ(status.notifications[0].dropped, 1);
   EXPECT_EQ(BundleStatusToJson(status), FullStatus());
 }
 
