@@ -89,14 +89,14 @@ struct HistoryEntry {
 // notifier after each delivery, so a restarted or failed-over controller knows what it already
 // sent: the dedup record is durable, not in memory.
 struct NotificationRecord {
-  std::string sink;  // the sink's name
+  std::string sink{};  // the sink's name
   // Ids of the outcomes delivered (or skipped with a reason), newest first, at most
   // kNotificationDeliveredLimit (outcomes come from history, which is bounded alike).
-  std::vector<std::string> delivered;
-  std::optional<absl::Time> last_attempt_time;
+  std::vector<std::string> delivered{};
+  std::optional<absl::Time> last_attempt_time{};
   // "HTTP 200", "skipped: <why>", or the last failure (HTTP status and the receiver's answer,
   // secrets redacted).
-  std::string last_result;
+  std::string last_result{};
   // Failed attempts in a row; reset by a delivery.
   int consecutive_failures = 0;
   // Outcomes that left the history before they could be delivered (a receiver down for long).

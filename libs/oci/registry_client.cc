@@ -14,6 +14,7 @@
 #include "libs/oci/registry_errors.h"
 #include "libs/oci/tag_list.h"
 #include "libs/oci/url.h"
+#include "nlohmann/json.hpp"
 
 namespace werf::oci {
 
@@ -384,6 +385,45 @@ absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repo
   if (std::optional<std::string> digest = get->headers.Get("docker-content-digest")) return finish(*get, *digest);
   result.computed_from_body = true;
   return finish(*get, Sha256Digest(get->body));
+}
+
+absl::StatusOr<ManifestResult> RegistryClient::GetManifest(const RepositoryRef& repository,
+                                                           const RegistryAccess& access,
+                                                           absl::string_view reference) {
+  Call call(repository, access, absl::StrCat("get the manifest ", repository.ToString(), "@", reference));
+  auto fail = [&call](const absl::Status& status) { return AnnotateError(status, call.operation); };
+  const bool by_digest = absl::StrContains(reference, ":");
+  if (absl::Status valid = by_digest ? ValidateDigest(reference) : ValidateTag(reference); !valid.ok()) {
+    return fail(valid);
+  }
+  if (!by_digest) call.error_context.tag = std::string(reference);
+  if (absl::Status started = StartCall(call); !started.ok()) return fail(started);
+  HttpRequest request{.method = HttpMethod::kGet,
+                      .url = absl::StrCat(BaseUrl(call), "/v2/", repository.path(), "/manifests/", reference),
+                      .max_body_bytes = options_.max_manifest_bytes};
+  request.headers.emplace_back("Accept", std::string(kManifestAccept));
+  absl::StatusOr<HttpResponse> get = Execute(call, std::move(request));
+  if (!get.ok()) return fail(get.status());
+  if (get->status != 200) return fail(ErrorFromResponse(call.error_context, *get));
+  if (get->body_over_limit) {
+    return fail(InvalidResponse(
+        absl::StrCat("the manifest is larger than ", options_.max_manifest_bytes, " bytes (max_manifest_bytes)"),
+        get->status));
+  }
+  ManifestResult result{.digest = Sha256Digest(get->body),
+                        .media_type = get->headers.Get("content-type").value_or(""),
+                        .stats = call.stats};
+  if (by_digest && result.digest != reference) {
+    return fail(InvalidResponse(absl::StrCat("the manifest's digest is ", result.digest), get->status));
+  }
+  const nlohmann::json manifest = nlohmann::json::parse(get->body, nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object()) return fail(InvalidResponse("the manifest is not a JSON object", get->status));
+  if (const auto annotations = manifest.find("annotations"); annotations != manifest.end() && annotations->is_object()) {
+    for (const auto& [key, value] : annotations->items()) {
+      if (value.is_string()) result.annotations[key] = value.get<std::string>();
+    }
+  }
+  return result;
 }
 
 }  // namespace werf::oci

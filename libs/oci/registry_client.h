@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,14 @@ struct DigestResult {
   std::optional<RateLimitInfo> rate_limit{};
 };
 
+struct ManifestResult {
+  std::string digest{};  // of the body as received
+  std::string media_type{};
+  // The manifest's top-level "annotations" (OCI image spec), e.g. org.opencontainers.image.revision.
+  std::map<std::string, std::string> annotations{};
+  RequestStats stats{};
+};
+
 // The manifest types GetDigest accepts, most specific first: OCI index and
 // manifest, Docker manifest list and v2 manifest.
 inline constexpr absl::string_view kManifestAccept =
@@ -152,6 +161,11 @@ class RegistryClient {
   // Docker-Content-Digest.
   absl::StatusOr<DigestResult> GetDigest(const RepositoryRef& repository, const RegistryAccess& access,
                                          absl::string_view tag);
+
+  // The manifest `reference` (a tag or a digest) names, for its annotations. A digest
+  // reference is checked against the body.
+  absl::StatusOr<ManifestResult> GetManifest(const RepositoryRef& repository, const RegistryAccess& access,
+                                             absl::string_view reference);
 
   // When calls to `registry` (canonical) are allowed again, while a Retry-After
   // wait is in force; calls before then fail at once with kRateLimited.

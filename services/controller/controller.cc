@@ -8,10 +8,42 @@
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/kube/api_error.h"
+#include "libs/hub/registry_access_reader.h"
+#include "libs/oci/curl_transport.h"
 #include "libs/oci/reference.h"
+#include "libs/oci/registry_client.h"
 #include "services/controller/metrics.h"
 
 namespace werf::controller {
+namespace {
+
+// The notifier with libcurl and, for GitHub commit statuses, the registry client that
+// reads a bundle manifest's annotations with the bundle's own registry access.
+std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& client,
+                                       const NotifierOptions& options) {
+  std::shared_ptr<oci::RegistryClient> registry;
+  if (absl::StatusOr<std::unique_ptr<oci::RegistryClient>> created = oci::RegistryClient::Create(); created.ok()) {
+    registry = *std::move(created);
+  } else {
+    common::LogError("GitHub commit statuses cannot read manifests", {{"error", created.status().ToString()}});
+  }
+  auto access = std::make_shared<hub::RegistryAccessReader>(client, "the controller");
+  ManifestAnnotationsReader annotations =
+      [registry, access](const pb::TrackRepository& track,
+                         const std::string& reference) -> absl::StatusOr<std::map<std::string, std::string>> {
+    if (registry == nullptr) return absl::UnavailableError("no registry client");
+    absl::StatusOr<oci::RegistryAccess> granted = access->Read(track);
+    if (!granted.ok()) return granted.status();
+    absl::StatusOr<oci::RepositoryRef> repository = oci::RepositoryRef::Parse(track.repository());
+    if (!repository.ok()) return repository.status();
+    absl::StatusOr<oci::ManifestResult> manifest = registry->GetManifest(*repository, *granted, reference);
+    if (!manifest.ok()) return manifest.status();
+    return manifest->annotations;
+  };
+  return std::make_unique<Notifier>(client, std::make_shared<oci::CurlTransport>(), std::move(annotations), options);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(std::shared_ptr<kube::RestClient> client,
                                                                ControllerOptions options) {
@@ -50,6 +82,8 @@ void Controller::Start(std::function<void()> on_synced) {
   } else {
     common::LogError("webhook events will not trigger polls", {{"error", router.status().ToString()}});
   }
+  notifier_ = MakeNotifier(client_, options_.notifier);
+  notifier_->Start();
   events_ = std::make_unique<kube::EventRecorder>(
       client_, kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity});
   references_ = std::make_unique<ReferenceCache>(
@@ -95,6 +129,8 @@ void Controller::Stop() {
   webhooks_.reset();
   queue_->ShutDownWithDrain();
   for (std::thread& worker : workers_) worker.join();
+  // After the workers: no more updates; the deliveries in flight finish and are recorded.
+  if (notifier_) notifier_->Stop();
   if (gauges_.joinable()) gauges_.join();
   if (bundles_) bundles_->Stop();
   if (references_) references_->Stop();
@@ -206,6 +242,7 @@ void Controller::IndexReferences(const std::string& bundle_key, std::vector<std:
 }
 
 void Controller::Forget(const std::string& key) {
+  if (notifier_ != nullptr) notifier_->Forget(key);
   SetDemand(key, std::nullopt);
   IndexReferences(key, {});
   absl::MutexLock lock(&mu_);

@@ -30,6 +30,7 @@
 #include "services/controller/bundle_spec.h"
 #include "services/controller/decide.h"
 #include "services/controller/hub_service.h"
+#include "services/controller/notifier.h"
 #include "services/controller/reference_cache.h"
 #include "services/controller/registry_state.h"
 #include "services/controller/webhook_router.h"
@@ -51,6 +52,8 @@ struct ControllerOptions {
   // poll (and at most webhook_max_delay after the first; see webhook_router.h).
   absl::Duration webhook_quiet = absl::Milliseconds(500);
   absl::Duration webhook_max_delay = absl::Seconds(5);
+  // Deploy outcomes to the bundles' notification sinks (notifier.h).
+  NotifierOptions notifier{};
 };
 
 class Controller {
@@ -117,6 +120,7 @@ class Controller {
   const std::unique_ptr<kube::WorkQueue> queue_;
   std::unique_ptr<kube::EventRecorder> events_;
   std::unique_ptr<WebhookRouter> webhooks_;
+  std::unique_ptr<Notifier> notifier_;
   RegistryStates registry_;
   std::vector<std::thread> workers_;
   std::thread starter_;

@@ -547,7 +547,11 @@ class Decider {
 }  // namespace
 
 Decision Decide(const Observed& observed, const DecideOptions& options) {
-  return Decider(observed, options).Run();
+  Decision decision = Decider(observed, options).Run();
+  if (!decision.finalize) {
+    SetNotificationsCondition(observed.notifications, observed.generation, observed.now, decision.status);
+  }
+  return decision;
 }
 
 }  // namespace werf::controller

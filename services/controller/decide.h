@@ -32,6 +32,7 @@
 #include "libs/api/bundle_status.h"
 #include "libs/api/tenancy.h"
 #include "services/controller/bundle_spec.h"
+#include "services/controller/notifications.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::controller {
@@ -89,6 +90,8 @@ struct Observed {
   // A converger has reported status.activeJob to this controller (running or not),
   // so the request need not be submitted again.
   bool active_job_reported = false;
+  // The bundle's notification sinks (NotificationsDelivered; the notifier sends).
+  NotificationFacts notifications{};
   absl::Time now = absl::UnixEpoch();
 };
 

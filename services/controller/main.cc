@@ -41,6 +41,11 @@ ABSL_FLAG(absl::Duration, min_drift_interval, absl::Minutes(1),
           "smallest spec.converge.driftDetection.interval accepted");
 ABSL_FLAG(absl::Duration, hub_heartbeat_interval, absl::Seconds(5),
           "heartbeat interval on worker streams; three silent intervals close a stream");
+ABSL_FLAG(absl::Duration, notification_retry_base, absl::Seconds(5),
+          "delay before retrying a failed notification; doubles per failure in a row (half of it jittered)");
+ABSL_FLAG(absl::Duration, notification_retry_max, absl::Minutes(5), "cap of the notification retry delay");
+ABSL_FLAG(absl::Duration, notification_timeout, absl::Seconds(10),
+          "time one notification request may take, connecting included");
 
 namespace {
 
@@ -97,7 +102,10 @@ int main(int argc, char** argv) {
                              .min_poll_interval = absl::GetFlag(FLAGS_min_poll_interval),
                              .min_drift_interval = absl::GetFlag(FLAGS_min_drift_interval)},
                   .identity = identity,
-                  .values_key = *std::move(values_key)});
+                  .values_key = *std::move(values_key),
+                  .notifier = {.retry_base = absl::GetFlag(FLAGS_notification_retry_base),
+                               .retry_max = absl::GetFlag(FLAGS_notification_retry_max),
+                               .delivery = {.timeout = absl::GetFlag(FLAGS_notification_timeout)}}});
   if (!created.ok()) {
     werf::common::LogError("invalid controller options", {{"error", created.status().ToString()}});
     return 1;

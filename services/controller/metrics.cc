@@ -50,6 +50,19 @@ ControllerMetricSet& ControllerMetrics() {
             .Help("Repository events from the pollers' webhook receivers, by source and result "
                   "(routed: some bundle wants the repository; unknown_repository: none does).")
             .Register(registry),
+        prometheus::BuildCounter()
+            .Name("werf_operator_controller_notifications_total")
+            .Help("Notification attempts by sink kind and result (delivered, skipped, failed, dropped).")
+            .Register(registry),
+        prometheus::BuildHistogram()
+            .Name("werf_operator_controller_notification_duration_seconds")
+            .Help("Time one notification delivery took, by sink kind.")
+            .Register(registry),
+        prometheus::BuildGauge()
+            .Name("werf_operator_controller_notifications_pending")
+            .Help("Outcomes waiting to be delivered, over every bundle and sink.")
+            .Register(registry)
+            .Add({}),
     };
   }();
   return *metrics;

@@ -69,6 +69,8 @@ Observed Controller::Gather(const std::string& key, const nlohmann::json& bundle
   observed.reconcile_requested_at = annotations.value(kReconcileRequestedAt, "");
   observed.status = api::BundleStatusFromJson(bundle.value("status", nlohmann::json::object()));
   observed.spec = ParseBundleSpec(bundle);
+  observed.notifications = NotificationSinksOf(
+      bundle, references_->NamespaceAnnotation(metadata.value("namespace", ""), kNamespaceNotificationsAnnotation));
   if (observed.spec.ok()) {
     observed.registry = registry_.Get(RepositoryKey(*observed.spec));
     observed.cluster = references_->FactsFor(*observed.spec);
@@ -109,6 +111,11 @@ void Controller::ApplyEffects(const std::string& key, const nlohmann::json& bund
     }
   }
   IndexReferences(key, observed.spec.ok() ? ReferencesOf(*observed.spec) : std::vector<std::string>{});
+  if (notifier_ != nullptr) {
+    notifier_->Update({.ns = bundle["metadata"].value("namespace", ""), .name = bundle["metadata"].value("name", ""),
+                       .uid = bundle["metadata"].value("uid", "")},
+                      observed.notifications.sinks, decision.status, decision.track);
+  }
   const std::string repository_key = decision.track.has_value() ? decision.track->key() : "";
   SetDemand(key, std::move(decision.track));
   if (decision.poll_now && hub_ != nullptr && !repository_key.empty()) hub_->PollNow(repository_key);

@@ -50,6 +50,8 @@ std::vector<std::string> ReferencesOf(const BundleSpec& spec) {
   std::vector<std::string> keys = {ReferenceKey("Namespace", "", spec.target_namespace),
                                    ReferenceKey("ServiceAccount", spec.target_namespace,
                                                 spec.service_account)};
+  // The bundle's own Namespace holds the default notification sinks (notifications.h).
+  if (spec.ns != spec.target_namespace) keys.push_back(ReferenceKey("Namespace", "", spec.ns));
   if (!spec.secret_name.empty()) keys.push_back(ReferenceKey("Secret", spec.ns, spec.secret_name));
   if (!spec.ca_secret_name.empty()) keys.push_back(ReferenceKey("Secret", spec.ns, spec.ca_secret_name));
   for (const ValuesSourceSpec& source : spec.values_from) {
@@ -121,6 +123,15 @@ bool ReferenceCache::WaitForSync(absl::Duration timeout) const {
     if (!informer->WaitForSync(deadline - absl::Now())) return false;
   }
   return true;
+}
+
+std::optional<std::string> ReferenceCache::NamespaceAnnotation(const std::string& ns, const std::string& key) const {
+  const kube::ObjectPtr object = namespaces_->store().Get(ns);
+  if (object == nullptr) return std::nullopt;
+  const nlohmann::json annotations = (*object)["metadata"].value("annotations", nlohmann::json::object());
+  const auto value = annotations.find(key);
+  if (value == annotations.end() || !value->is_string()) return std::nullopt;
+  return value->get<std::string>();
 }
 
 ClusterFacts ReferenceCache::FactsFor(const BundleSpec& spec) const {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ class ReferenceCache {
 
   // Missing references and the values hash for `spec`, from the caches.
   ClusterFacts FactsFor(const BundleSpec& spec) const;
+  // An annotation of Namespace `ns`; nullopt when the Namespace or the annotation is absent.
+  std::optional<std::string> NamespaceAnnotation(const std::string& ns, const std::string& key) const;
 
  private:
   const std::string values_key_;

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
        .registry_burst = absl::GetFlag(FLAGS_registry_burst),
        .failure_backoff = absl::GetFlag(FLAGS_failure_backoff),
        .failure_backoff_max = absl::GetFlag(FLAGS_failure_backoff_max)},
-      std::make_unique<werf::poller::RegistryAccessReader>(kube), std::move(*registry));
+      std::make_unique<werf::hub::RegistryAccessReader>(kube), std::move(*registry));
   werf::poller::PollerServiceImpl introspection(&poller);
   const std::string webhook_secret = absl::GetFlag(FLAGS_webhook_secret);
   const std::vector<std::string> secret_ref = absl::StrSplit(webhook_secret, absl::MaxSplits('/', 1));

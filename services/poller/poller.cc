@@ -13,7 +13,7 @@ namespace werf::poller {
 
 using google::protobuf::util::TimeUtil;
 
-Poller::Poller(PollerOptions options, std::unique_ptr<RegistryAccessReader> access_reader,
+Poller::Poller(PollerOptions options, std::unique_ptr<hub::RegistryAccessReader> access_reader,
                std::unique_ptr<oci::RegistryClient> registry)
     : options_(std::move(options)),
       access_reader_(std::move(access_reader)),

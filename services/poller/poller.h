@@ -18,7 +18,7 @@
 #include "libs/hub/hub_worker.h"
 #include "libs/kube/client_rate_limiter.h"
 #include "libs/oci/registry_client.h"
-#include "services/poller/registry_access_reader.h"
+#include "libs/hub/registry_access_reader.h"
 #include "services/poller/repository_tracker.h"
 #include "werf/operator/v1/poller_service.pb.h"
 
@@ -39,7 +39,7 @@ struct PollerOptions {
 
 class Poller {
  public:
-  Poller(PollerOptions options, std::unique_ptr<RegistryAccessReader> access_reader,
+  Poller(PollerOptions options, std::unique_ptr<hub::RegistryAccessReader> access_reader,
          std::unique_ptr<oci::RegistryClient> registry);
   ~Poller();
 
@@ -73,7 +73,7 @@ class Poller {
   kube::ClientRateLimiter& LimiterFor(const std::string& repository) ABSL_LOCKS_EXCLUDED(mu_);
 
   const PollerOptions options_;
-  const std::unique_ptr<RegistryAccessReader> access_reader_;
+  const std::unique_ptr<hub::RegistryAccessReader> access_reader_;
   const std::unique_ptr<oci::RegistryClient> registry_;
   std::unique_ptr<hub::HubWorker> hub_;
   std::vector<std::thread> threads_;

@@ -58,7 +58,7 @@ class PollerHubTest : public ::testing::Test {
       ASSERT_TRUE(client.ok()) << client.status();
       pollers_.push_back(std::make_unique<Poller>(
           PollerOptions{.controller_address = server_->address().ToString(), .max_concurrent_polls = 2},
-          std::make_unique<RegistryAccessReader>(nullptr), std::move(*client)));
+          std::make_unique<hub::RegistryAccessReader>(nullptr), std::move(*client)));
       ASSERT_TRUE(pollers_.back()->Start().ok());
     }
   }

@@ -1,14 +1,13 @@
-#include "services/poller/registry_access_reader.h"
+#include "libs/hub/registry_access_reader.h"
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "libs/kube/api_error.h"
+#include "libs/kube/secret_reader.h"
 #include "libs/oci/ca_bundle.h"
 #include "libs/oci/docker_config.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/reference.h"
 
-namespace werf::poller {
+namespace werf::hub {
 namespace {
 
 absl::Status CredentialsError(absl::string_view message) {
@@ -16,42 +15,17 @@ absl::Status CredentialsError(absl::string_view message) {
                         {.reason = oci::ErrorReason::kCredentials});
 }
 
-struct SecretContent {
-  std::string type;
-  oci::SecretData data;
-};
-
-absl::StatusOr<SecretContent> ReadSecret(kube::RestClient& client,
-                                         const ::werf::operator_::v1::ObjectRef& ref,
-                                         absl::string_view purpose) {
-  absl::StatusOr<nlohmann::json> secret =
-      client.Get(kube::resources::kSecrets, ref.namespace_(), ref.name());
-  const std::string name = absl::StrCat("Secret \"", ref.name(), "\" in namespace \"",
-                                        ref.namespace_(), "\"");
-  if (!secret.ok()) {
-    if (kube::IsApiNotFound(secret.status())) {
-      return CredentialsError(absl::StrCat(purpose, " ", name, " not found: create it or fix the bundle"));
-    }
-    if (kube::IsApiForbidden(secret.status())) {
-      return CredentialsError(absl::StrCat("the poller may not read ", purpose, " ", name,
-                                           ": grant it get on secrets"));
-    }
-    return oci::MakeError(absl::StatusCode::kUnavailable,
-                          absl::StrCat("cannot read ", purpose, " ", name, ": ",
-                                       secret.status().message()),
+// The registry client's error classes for what kube::ReadSecret reports.
+absl::StatusOr<kube::SecretContent> ReadSecret(kube::RestClient& client,
+                                               const ::werf::operator_::v1::ObjectRef& ref,
+                                               absl::string_view purpose, absl::string_view reader) {
+  absl::StatusOr<kube::SecretContent> secret = kube::ReadSecret(client, ref.namespace_(), ref.name(), purpose, reader);
+  if (secret.ok()) return secret;
+  if (absl::IsUnavailable(secret.status())) {
+    return oci::MakeError(absl::StatusCode::kUnavailable, secret.status().message(),
                           {.reason = oci::ErrorReason::kUnavailable});
   }
-  SecretContent content;
-  content.type = secret->value("type", "Opaque");
-  const nlohmann::json data = secret->value("data", nlohmann::json::object());
-  for (const auto& [key, value] : data.items()) {
-    std::string decoded;
-    if (!value.is_string() || !absl::Base64Unescape(value.get<std::string>(), &decoded)) {
-      return CredentialsError(absl::StrCat(name, " key \"", key, "\" is not valid base64"));
-    }
-    content.data[key] = std::move(decoded);
-  }
-  return content;
+  return CredentialsError(secret.status().message());
 }
 
 }  // namespace
@@ -64,8 +38,8 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
                     : track.access().insecure() ? oci::TransportSecurity::kInsecure
                                                 : oci::TransportSecurity::kTls;
   if (!track.access().credentials_secret().name().empty()) {
-    absl::StatusOr<SecretContent> secret =
-        ReadSecret(*client_, track.access().credentials_secret(), "registry credentials");
+    absl::StatusOr<kube::SecretContent> secret =
+        ReadSecret(*client_, track.access().credentials_secret(), "registry credentials", reader_);
     if (!secret.ok()) return secret.status();
     absl::StatusOr<oci::RepositoryRef> repository = oci::RepositoryRef::Parse(track.repository());
     if (!repository.ok()) return repository.status();
@@ -79,8 +53,8 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
     access.credentials = std::move(*credentials);
   }
   if (!track.access().ca_secret().name().empty()) {
-    absl::StatusOr<SecretContent> secret =
-        ReadSecret(*client_, track.access().ca_secret(), "registry CA");
+    absl::StatusOr<kube::SecretContent> secret =
+        ReadSecret(*client_, track.access().ca_secret(), "registry CA", reader_);
     if (!secret.ok()) return secret.status();
     auto ca = secret->data.find("ca.crt");
     if (ca == secret->data.end()) {
@@ -96,4 +70,4 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
   return access;
 }
 
-}  // namespace werf::poller
+}  // namespace werf::hub
