@@ -24,7 +24,10 @@ Outcome FromHistory(const api::HistoryEntry& entry, const api::HistoryEntry* pre
                   .failed_operation_names = entry.failed_operation_names,
                   .log_tail = entry.log_tail};
   if (!Succeeded(entry)) {
-    outcome.kinds = {OutcomeKind::kFailed};
+    // A retry of a tag that failed just before is no news (its message differs in Job
+    // and pod names and log lines): one Failed per failure streak and tag, then Recovered.
+    const bool repeat = previous != nullptr && !Succeeded(*previous) && previous->tag == entry.tag;
+    if (!repeat) outcome.kinds = {OutcomeKind::kFailed};
   } else if (entry.drift_correction) {
     outcome.kinds = {OutcomeKind::kDriftCorrected, OutcomeKind::kDeployed};
   } else if (previous != nullptr && !Succeeded(*previous)) {

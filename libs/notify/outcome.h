@@ -29,7 +29,8 @@ struct Outcome {
   std::string id{};
   // What it is, most specific first: a success after failures is {Recovered, Deployed},
   // a drift correction {DriftCorrected, Deployed}. A sink gets the first kind it wants,
-  // so it receives one message per outcome.
+  // so it receives one message per outcome. Empty for a failed retry of the tag
+  // that failed just before (one Failed per failure streak and tag).
   std::vector<OutcomeKind> kinds{};
   std::string tag{};
   std::string digest{};

@@ -38,6 +38,21 @@ TEST(OutcomesOfTest, HistoryEntriesAreOutcomesNamedByTheirJobNewestFirst) {
   EXPECT_THAT(outcomes[3].kinds, ElementsAre(OutcomeKind::kDeployed));
 }
 
+TEST(OutcomesOfTest, ARetryOfATagThatFailedJustBeforeIsNoNews) {
+  api::BundleStatus status;
+  status.history = {Entry("web-4", api::JobResult::kFailed, 4), Entry("web-3", api::JobResult::kFailed, 3),
+                    Entry("web-2", api::JobResult::kFailed, 2), Entry("web-1", api::JobResult::kSucceeded, 1)};
+  for (int i = 0; i < 3; ++i) {
+    status.history[i].tag = "1.1.0";
+    status.history[i].message = "Job apps/" + status.history[i].job_name + " failed: exit code 3";
+  }
+  status.history[0].tag = "1.2.0";
+  const std::vector<Outcome> outcomes = OutcomesOf(status);
+  EXPECT_THAT(outcomes[0].kinds, ElementsAre(OutcomeKind::kFailed)) << "another tag failing is news";
+  EXPECT_TRUE(outcomes[1].kinds.empty());
+  EXPECT_THAT(outcomes[2].kinds, ElementsAre(OutcomeKind::kFailed));
+}
+
 TEST(OutcomesOfTest, TrueDriftedAndStalledConditionsAreOutcomesNamedByTheirTransition) {
   api::BundleStatus status;
   status.history = {Entry("web-1", api::JobResult::kSucceeded, 1)};

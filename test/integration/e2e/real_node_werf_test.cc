@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,7 +36,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/testing/status_testing.h"
+#include "libs/webhook/signature.h"
 #include "nlohmann/json.hpp"
+#include "test/integration/e2e/http_receiver.h"
 #include "test/integration/testbed/testbed_support.h"
 
 #ifndef WERF_SOURCE_DIR
@@ -328,9 +332,16 @@ TEST_F(RealNodeWerfTest, HelloDeploysAnswersHttpUpgradesAndDriftIsCorrectedTwice
   ASSERT_OK(tb::ApplyYaml(absl::StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: hello-secret-values, namespace: ",
                                        ns_, "}\nstringData:\n  values.yaml: |\n    secrets:\n      apiToken: ",
                                        secret_value, "\n")));
+  // Every outcome goes to a webhook receiver on the host's end of the node's veth, where the
+  // controller's pod reaches it.
+  e2e::Receiver receiver(tb::Env().Value("WERF_TESTBED_REAL_NODE_HOST_IP"));
+  ASSERT_OK(tb::Kubectl({"-n", ns_, "create", "secret", "generic", "hello-notify",
+                         "--from-literal=url=" + receiver.Url("/hook"), "--from-literal=signingKey=" + secret_value})
+                .status());
   ApplyBundle("hello", url, "    plainHTTP: true\n",
               "    driftDetection: {enabled: true, interval: 1m, maxRetries: 3}\n"
-              "    valuesFrom:\n    - configMapRef: {name: hello-values}\n    - secretRef: {name: hello-secret-values}\n");
+              "    valuesFrom:\n    - configMapRef: {name: hello-values}\n    - secretRef: {name: hello-secret-values}\n"
+              "  notifications:\n  - {name: hook, kind: Webhook, secretRef: {name: hello-notify}}\n");
 
   const absl::Time started = absl::Now();
   ASSERT_OK_AND_ASSIGN(json synced, WaitBundle("hello", "hello Synced at 1.0.0", SyncedAt("1.0.0")));
@@ -396,6 +407,32 @@ TEST_F(RealNodeWerfTest, HelloDeploysAnswersHttpUpgradesAndDriftIsCorrectedTwice
     EXPECT_TRUE(drift_event);
   }
   EXPECT_GE(DriftCorrectionsMetric(), corrections_before + 2);
+
+  // Notifications: two deploys and two drift corrections reached the receiver, each once, also
+  // across a restart of the controller (its successor reads status.notifications). A Drifted
+  // outcome is either delivered or, when the correction cleared the condition first, counted
+  // as dropped.
+  ASSERT_OK(receiver.WaitFor("/hook", 4, absl::Seconds(60)));
+  ASSERT_OK(tb::Kubectl({"rollout", "restart", "-n", kSystemNs, "deploy/werf-controller"}).status());
+  ASSERT_OK(tb::Kubectl({"rollout", "status", "-n", kSystemNs, "deploy/werf-controller", "--timeout=120s"},
+                        Timeout(absl::Minutes(3)))
+                .status());
+  absl::SleepFor(absl::Seconds(10));
+  std::map<std::string, int> kinds;
+  std::set<std::string> deliveries;
+  const std::vector<e2e::Receiver::Request> hooks = receiver.Received("/hook");
+  for (const e2e::Receiver::Request& hook : hooks) {
+    EXPECT_TRUE(webhook::VerifyHubSignature256(secret_value, hook.body, hook.Header("x-werf-signature-256")));
+    EXPECT_TRUE(deliveries.insert(hook.Header("x-werf-delivery")).second) << "sent twice: " << hook.body;
+    ++kinds[json::parse(hook.body).value("event", "")];
+  }
+  EXPECT_EQ(kinds["Deployed"], 2) << hooks.size();
+  EXPECT_EQ(kinds["DriftCorrected"], 2);
+  ASSERT_OK_AND_ASSIGN(std::string notified, tb::Kubectl({"get", "werfbundle", "hello", "-n", ns_, "-o", "json"}));
+  const json record = json::parse(notified)["status"]["notifications"][0];
+  EXPECT_EQ(kinds["Drifted"] + record.value("dropped", 0), 2) << record.dump();
+  std::cerr << "[hello] notifications: " << hooks.size() << " delivered, " << record.value("dropped", 0)
+            << " dropped\n";
 
   // No Secret value in anything the operator made or reports.
   std::vector<std::string> scanned = {"get events -A -o json", "get werfbundles -A -o json"};

@@ -683,6 +683,26 @@ absl::Status PushTags(const Registry& registry, absl::string_view repository, co
   return absl::OkStatus();
 }
 
+absl::Status AnnotateManifest(const Registry& registry, absl::string_view repository, absl::string_view tag,
+                              const std::map<std::string, std::string>& annotations) {
+  auto client_env = RegistryClientEnv(registry);
+  if (!client_env.ok()) return client_env.status();
+  RunOptions options;
+  options.env = *client_env;
+  options.timeout = absl::Seconds(60);
+  const std::string ref = absl::StrCat(registry.host, "/", repository, ":", tag);
+  std::vector<std::string> args = {"crane", "mutate", ref, "-t", ref};
+  for (const auto& [key, value] : annotations) {
+    args.push_back("-a");
+    args.push_back(absl::StrCat(key, "=", value));
+  }
+  auto mutated = RunCommandOk(args, options);
+  if (!mutated.ok()) {
+    return absl::Status(mutated.status().code(), absl::StrCat("annotate ", ref, ": ", mutated.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> ListTagsWithCrane(const Registry& registry, absl::string_view repository) {
   auto client_env = RegistryClientEnv(registry);
   if (!client_env.ok()) return client_env.status();

@@ -171,6 +171,11 @@ absl::StatusOr<Registry> GetRegistry(RegistryFlavour flavour);
 absl::Status PushTags(const Registry& registry, absl::string_view repository, const std::vector<std::string>& tags,
                       bool same_digest = false);
 
+// Sets annotations on the manifest of <repository>:<tag> and re-publishes it under the
+// same tag (crane mutate -a), as `werf bundle publish` records the commit and source.
+absl::Status AnnotateManifest(const Registry& registry, absl::string_view repository, absl::string_view tag,
+                              const std::map<std::string, std::string>& annotations);
+
 // crane ls <host>/<repository> with the registry's credentials (follows pagination).
 absl::StatusOr<std::vector<std::string>> ListTagsWithCrane(const Registry& registry, absl::string_view repository);
 
