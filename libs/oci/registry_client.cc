@@ -188,6 +188,18 @@ absl::StatusOr<HttpResponse> RegistryClient::SendWithSchemeFallback(Call& call, 
   return SendCounted(call, request);
 }
 
+absl::StatusOr<HttpResponse> RegistryClient::FetchManifest(Call& call, HttpRequest request) {
+  absl::StatusOr<HttpResponse> get = Execute(call, std::move(request));
+  if (!get.ok()) return get.status();
+  if (get->status != 200) return ErrorFromResponse(call.error_context, *get);
+  if (get->body_over_limit) {
+    return InvalidResponse(
+        absl::StrCat("the manifest is larger than ", options_.max_manifest_bytes, " bytes (max_manifest_bytes)"),
+        get->status);
+  }
+  return get;
+}
+
 absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest request) {
   const AuthTarget target = MakeAuthTarget(call);
   request.tls = target.tls;
@@ -374,14 +386,8 @@ absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repo
     if (std::optional<std::string> digest = head->headers.Get("docker-content-digest")) return finish(*head, *digest);
   }
 
-  absl::StatusOr<HttpResponse> get = Execute(call, request(HttpMethod::kGet));
+  absl::StatusOr<HttpResponse> get = FetchManifest(call, request(HttpMethod::kGet));
   if (!get.ok()) return fail(get.status());
-  if (get->status != 200) return fail(ErrorFromResponse(call.error_context, *get));
-  if (get->body_over_limit) {
-    return fail(InvalidResponse(
-        absl::StrCat("the manifest is larger than ", options_.max_manifest_bytes, " bytes (max_manifest_bytes)"),
-        get->status));
-  }
   if (std::optional<std::string> digest = get->headers.Get("docker-content-digest")) return finish(*get, *digest);
   result.computed_from_body = true;
   return finish(*get, Sha256Digest(get->body));
@@ -402,14 +408,8 @@ absl::StatusOr<ManifestResult> RegistryClient::GetManifest(const RepositoryRef& 
                       .url = absl::StrCat(BaseUrl(call), "/v2/", repository.path(), "/manifests/", reference),
                       .max_body_bytes = options_.max_manifest_bytes};
   request.headers.emplace_back("Accept", std::string(kManifestAccept));
-  absl::StatusOr<HttpResponse> get = Execute(call, std::move(request));
+  absl::StatusOr<HttpResponse> get = FetchManifest(call, std::move(request));
   if (!get.ok()) return fail(get.status());
-  if (get->status != 200) return fail(ErrorFromResponse(call.error_context, *get));
-  if (get->body_over_limit) {
-    return fail(InvalidResponse(
-        absl::StrCat("the manifest is larger than ", options_.max_manifest_bytes, " bytes (max_manifest_bytes)"),
-        get->status));
-  }
   ManifestResult result{.digest = Sha256Digest(get->body),
                         .media_type = get->headers.Get("content-type").value_or(""),
                         .stats = call.stats};

@@ -187,6 +187,8 @@ class RegistryClient {
   std::string BaseUrl(const Call& call) const ABSL_LOCKS_EXCLUDED(mu_);
   AuthTarget MakeAuthTarget(const Call& call) const;
   absl::StatusOr<HttpResponse> Execute(Call& call, HttpRequest request);
+  // A GET of a manifest: its 200 response within max_manifest_bytes, or the error.
+  absl::StatusOr<HttpResponse> FetchManifest(Call& call, HttpRequest request);
   absl::StatusOr<HttpResponse> SendCounted(Call& call, const HttpRequest& request);
   absl::StatusOr<HttpResponse> SendWithSchemeFallback(Call& call, HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status RateLimitedError(const Call& call, absl::Time until, int http_status) const;

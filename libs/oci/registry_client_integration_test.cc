@@ -213,6 +213,25 @@ TEST_F(RegistryIntegrationTest, RepushedTagChangesItsDigest) {
   EXPECT_EQ(after.digest, CraneDigest(registry, path + ":next"));
 }
 
+TEST_F(RegistryIntegrationTest, GetManifestReadsAnnotationsByTagAndByDigest) {
+  const Registry registry = Testbed(RegistryFlavour::kAnonymous);
+  const std::string path = testbed::UniqueName("oci-annotated");
+  ASSERT_OK(testbed::PushTags(registry, path, {"v1"}));
+  ASSERT_OK(testbed::AnnotateManifest(registry, path, "v1",
+                                      {{"org.opencontainers.image.revision", "abcdef1234567"},
+                                       {"org.opencontainers.image.source", "https://github.com/acme/shop"}}));
+  auto client = NewClient();
+  ASSERT_OK_AND_ASSIGN(ManifestResult by_tag, client->GetManifest(Ref(registry, path), Access(registry), "v1"));
+  EXPECT_EQ(by_tag.digest, CraneDigest(registry, path + ":v1"));
+  EXPECT_EQ(by_tag.annotations["org.opencontainers.image.revision"], "abcdef1234567");
+  EXPECT_EQ(by_tag.annotations["org.opencontainers.image.source"], "https://github.com/acme/shop");
+  ASSERT_OK_AND_ASSIGN(ManifestResult by_digest,
+                       client->GetManifest(Ref(registry, path), Access(registry), by_tag.digest));
+  EXPECT_EQ(by_digest.annotations, by_tag.annotations);
+  absl::StatusOr<ManifestResult> missing = client->GetManifest(Ref(registry, path), Access(registry), "v9");
+  EXPECT_EQ(ClassifyError(missing.status()), ErrorReason::kNotFound);
+}
+
 // --- docker-registry 2.8 ----------------------------------------------------------------
 
 TEST_F(RegistryIntegrationTest, DockerRegistry28ListsTagsAndDigests) {

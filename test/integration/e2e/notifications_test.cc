@@ -164,6 +164,35 @@ TEST_F(NotificationsTest, AReceiverDownSetsTheConditionDeploysGoOnAndItCatchesUp
   EXPECT_EQ(Json::parse(delivered[1].body)["tag"], "1.1.0");
 }
 
+TEST_F(NotificationsTest, OutcomesThatLeaveTheHistoryUndeliveredAreCountedAsDropped) {
+  CreateSecret("hook", {{"url", receiver_.Url("/hook")}});
+  receiver_.AnswerAlways({.status = 503});
+  StartFastRetries();
+  // Eleven deploys while the receiver is down: the history keeps ten.
+  Push({"1.0.0"});
+  ApplyBundle("web", "", "", "", "deployer", absl::StrCat("  notifications:\n", Sink("hook", "Webhook", "hook")));
+  ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", "1.0.0"));
+  for (int minor = 1; minor <= 10; ++minor) {
+    const std::string tag = absl::StrCat("1.", minor, ".0");
+    Push({tag});
+    ASSERT_OK(WaitField("web", "{.status.lastAppliedTag}", tag));
+  }
+  ASSERT_OK(testbed::WaitFor("the drop to be recorded", [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::string> dropped = Field("web", "{.status.notifications[0].dropped}");
+    return dropped.ok() && *dropped == "1";
+  }, absl::Seconds(30)));
+  EXPECT_THAT(*Field("web", "{.status.conditions[?(@.type==\"NotificationsDelivered\")].message}"),
+              HasSubstr("1 outcomes left the history undelivered"));
+
+  receiver_.AnswerAlways({.status = 200});
+  ASSERT_OK(receiver_.WaitFor("/hook", 10));
+  absl::SleepFor(absl::Seconds(2));
+  const std::vector<Receiver::Request> delivered = receiver_.Received("/hook");
+  ASSERT_EQ(delivered.size(), 10u) << "what the history still held, each once";
+  EXPECT_EQ(Json::parse(delivered[0].body)["tag"], "1.1.0") << "1.0.0 was the one dropped";
+  EXPECT_EQ(Json::parse(delivered[9].body)["tag"], "1.10.0");
+}
+
 TEST_F(NotificationsTest, AControllerStoppedMidDeliveryNeitherDuplicatesNorLoses) {
   CreateSecret("hook", {{"url", receiver_.Url("/hook")}});
   receiver_.AnswerOnce({.status = 200, .delay = absl::Seconds(4)});
