@@ -4,6 +4,7 @@
 // once per sink, across a graceful controller restart and one mid-delivery, after a
 // Retry-After, and after the receiver was down (NotificationsDelivered=False while
 // deploys go on).
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,6 +115,10 @@ TEST_F(NotificationsTest, EveryOutcomeReachesEverySinkOnceAcrossAControllerResta
   EXPECT_THAT(events[0].Header("content-type"), HasSubstr("application/cloudevents+json"));
   EXPECT_EQ(Json::parse(events[1].body)["type"], "io.werf.operator.bundle.failed");
   EXPECT_EQ(Json::parse(events[2].body)["specversion"], "1.0");
+
+  // As sent, for whoever reads the test's output.
+  std::cerr << "[payload] webhook " << hook[1].body << "\n[payload] slack " << slack[2].body
+            << "\n[payload] cloudevents " << events[0].body << "\n";
 
   // The durable record names what each sink got; no secret in the status.
   const std::string status = *Field("web", "{.status}");
