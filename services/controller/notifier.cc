@@ -60,8 +60,7 @@ void Notifier::Update(const notify::BundleRef& ref, std::vector<notify::SinkSpec
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   if (sinks.empty()) {
-    bundles_.erase(key);
-    UpdatePendingGauge();
+    Drop(key);
     return;
   }
   BundleState& bundle = bundles_[key];
@@ -107,39 +106,46 @@ void Notifier::Update(const notify::BundleRef& ref, std::vector<notify::SinkSpec
   }
   bundle.sinks = std::move(next);
   bundle.outcomes = std::move(outcomes);
-  UpdatePendingGauge();
+  Refresh(key, bundle);
   wake_.SignalAll();
 }
 
 void Notifier::Forget(const std::string& bundle_key) {
   absl::MutexLock lock(&mu_);
-  bundles_.erase(bundle_key);
-  UpdatePendingGauge();
+  Drop(bundle_key);
 }
 
 int64_t Notifier::Pending() const {
   absl::MutexLock lock(&mu_);
-  int64_t pending = 0;
-  for (const auto& [key, bundle] : bundles_) {
-    for (const auto& [name, sink] : bundle.sinks) {
-      for (const notify::Outcome& outcome : bundle.outcomes) {
-        if (outcome.KindFor(sink.spec).has_value() && !Contains(sink.record.delivered, outcome.id)) ++pending;
-      }
-    }
-  }
-  return pending;
+  return pending_total_;
 }
 
-void Notifier::UpdatePendingGauge() {
+void Notifier::Refresh(const std::string& key, BundleState& bundle) {
   int64_t pending = 0;
-  for (const auto& [key, bundle] : bundles_) {
-    for (const auto& [name, sink] : bundle.sinks) {
-      for (const notify::Outcome& outcome : bundle.outcomes) {
-        if (outcome.KindFor(sink.spec).has_value() && !Contains(sink.record.delivered, outcome.id)) ++pending;
-      }
+  bool busy = false;
+  for (const auto& [name, sink] : bundle.sinks) {
+    busy = busy || sink.record_dirty || sink.in_flight;
+    for (const notify::Outcome& outcome : bundle.outcomes) {
+      if (outcome.KindFor(sink.spec).has_value() && !Contains(sink.record.delivered, outcome.id)) ++pending;
     }
   }
-  ControllerMetrics().notifications_pending.Set(static_cast<double>(pending));
+  pending_total_ += pending - bundle.pending;
+  bundle.pending = pending;
+  if (pending > 0 || busy) {
+    active_.insert(key);
+  } else {
+    active_.erase(key);
+  }
+  ControllerMetrics().notifications_pending.Set(static_cast<double>(pending_total_));
+}
+
+void Notifier::Drop(const std::string& key) {
+  auto bundle = bundles_.find(key);
+  if (bundle == bundles_.end()) return;
+  pending_total_ -= bundle->second.pending;
+  active_.erase(key);
+  bundles_.erase(bundle);
+  ControllerMetrics().notifications_pending.Set(static_cast<double>(pending_total_));
 }
 
 const notify::Outcome* Notifier::NextOutcome(const BundleState& bundle, const SinkState& state) {
@@ -151,7 +157,8 @@ const notify::Outcome* Notifier::NextOutcome(const BundleState& bundle, const Si
 }
 
 std::optional<Notifier::Work> Notifier::NextDue(absl::Time now) {
-  for (auto& [key, bundle] : bundles_) {
+  for (const std::string& key : active_) {
+    BundleState& bundle = bundles_.at(key);
     for (auto& [name, sink] : bundle.sinks) {
       if (sink.in_flight) continue;
       const bool send = sink.next_attempt <= now && NextOutcome(bundle, sink) != nullptr;
@@ -166,7 +173,8 @@ std::optional<Notifier::Work> Notifier::NextDue(absl::Time now) {
 
 std::optional<absl::Time> Notifier::EarliestDue() const {
   std::optional<absl::Time> earliest;
-  for (const auto& [key, bundle] : bundles_) {
+  for (const std::string& key : active_) {
+    const BundleState& bundle = bundles_.at(key);
     for (const auto& [name, sink] : bundle.sinks) {
       if (sink.in_flight || (NextOutcome(bundle, sink) == nullptr && !sink.record_dirty)) continue;
       if (!earliest.has_value() || sink.next_attempt < *earliest) earliest = sink.next_attempt;
@@ -255,7 +263,7 @@ void Notifier::Attempt(const Work& work) {
       }
       state.record_dirty = true;
     }
-    UpdatePendingGauge();
+    Refresh(work.bundle_key, bundle->second);
   }
   WriteRecords(work.bundle_key);
   absl::MutexLock lock(&mu_);
@@ -341,12 +349,15 @@ void Notifier::WriteRecords(const std::string& bundle_key) {
   auto bundle = bundles_.find(bundle_key);
   if (bundle == bundles_.end()) return;
   bundle->second.writing = false;
-  if (written.ok() || kube::IsApiNotFound(written)) return;
-  common::LogWarning("cannot record notifications; retrying", {{"bundle", bundle_key}, {"error", written.ToString()}});
-  for (auto& [name, sink] : bundle->second.sinks) {
-    sink.record_dirty = true;
-    sink.next_attempt = std::max(sink.next_attempt, absl::Now() + absl::Seconds(2));
+  if (!written.ok() && !kube::IsApiNotFound(written)) {
+    common::LogWarning("cannot record notifications; retrying",
+                       {{"bundle", bundle_key}, {"error", written.ToString()}});
+    for (auto& [name, sink] : bundle->second.sinks) {
+      sink.record_dirty = true;
+      sink.next_attempt = std::max(sink.next_attempt, absl::Now() + absl::Seconds(2));
+    }
   }
+  Refresh(bundle_key, bundle->second);
 }
 
 absl::Duration Notifier::RetryDelay(int failures) const {

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,6 +93,7 @@ class Notifier {
     std::optional<::werf::operator_::v1::TrackRepository> track;
     std::map<std::string, SinkState> sinks;  // by name
     bool writing = false;
+    int64_t pending = 0;  // outcomes its sinks want and have not been sent
   };
   struct Work {
     std::string bundle_key;
@@ -111,7 +113,9 @@ class Notifier {
   // Writes the bundle's records (status.notifications) if any changed.
   void WriteRecords(const std::string& bundle_key);
   absl::Duration RetryDelay(int failures) const;
-  void UpdatePendingGauge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Recounts the bundle's pending outcomes and whether it has work (active_).
+  void Refresh(const std::string& key, BundleState& bundle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Drop(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<kube::RestClient> client_;
   const std::shared_ptr<oci::HttpTransport> transport_;
@@ -122,6 +126,10 @@ class Notifier {
   absl::CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, BundleState> bundles_ ABSL_GUARDED_BY(mu_);
+  // Bundles with something to send, a record to write or a delivery in flight: the
+  // workers look only at these, so idle bundles cost nothing however many there are.
+  std::set<std::string> active_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_total_ ABSL_GUARDED_BY(mu_) = 0;
   // Annotations by manifest digest (immutable, so never stale); bounded.
   std::map<std::string, std::map<std::string, std::string>> annotations_cache_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;

@@ -386,7 +386,7 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
 
   PollerOptions poller_options = setup.poller_options;
   poller_options.controller_address = (*server)->address().ToString();
-  auto poller = std::make_unique<Poller>(poller_options, std::make_unique<RegistryAccessReader>(nullptr),
+  auto poller = std::make_unique<Poller>(poller_options, std::make_unique<hub::RegistryAccessReader>(nullptr),
                                          std::move(*client));
   const Measurer measurer(metrics, *transport, observations, setup.registry_pid);
   const double polls_at_start = PollCount();

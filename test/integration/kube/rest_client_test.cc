@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/rest_client.h"
+#include "libs/kube/secret_reader.h"
 #include "test/integration/kube/kube_test_support.h"
 
 namespace werf::kube_test {
@@ -129,6 +130,28 @@ TEST_F(RestClientTest, ApiErrorsKeepReasonAndAreClassified) {
   ASSERT_OK_AND_ASSIGN(const nlohmann::json after, client_->Get(kConfigMaps, ns(), "existing"));
   EXPECT_EQ(DataValue(after, "v"), "2");
   EXPECT_EQ(MetadataString(after, "uid"), MetadataString(existing, "uid"));
+}
+
+TEST_F(RestClientTest, ReadSecretDecodesAndExplainsWhatIsMissing) {
+  ASSERT_OK(client_
+                ->Create(kube::resources::kSecrets, ns(),
+                         {{"apiVersion", "v1"},
+                          {"kind", "Secret"},
+                          {"metadata", {{"name", "hook"}}},
+                          {"type", "Opaque"},
+                          {"stringData", {{"url", "https://hooks.test/s3cr3t"}}}})
+                .status());
+  ASSERT_OK_AND_ASSIGN(kube::SecretContent secret,
+                       kube::ReadSecret(*client_, ns(), "hook", "notification sink \"chat\"", "the controller"));
+  EXPECT_EQ(secret.type, "Opaque");
+  EXPECT_EQ(secret.data["url"], "https://hooks.test/s3cr3t");
+
+  absl::StatusOr<kube::SecretContent> missing =
+      kube::ReadSecret(*client_, ns(), "nope", "notification sink \"chat\"", "the controller");
+  EXPECT_TRUE(absl::IsFailedPrecondition(missing.status())) << missing.status();
+  EXPECT_THAT(std::string(missing.status().message()),
+              ::testing::HasSubstr(absl::StrCat("notification sink \"chat\" Secret \"nope\" in namespace \"", ns(),
+                                                "\" not found: create it or fix the bundle")));
 }
 
 TEST_F(RestClientTest, MergePatchAndJsonPatch) {
