@@ -127,6 +127,22 @@ TEST_F(NotificationsTest, EveryOutcomeReachesEverySinkOnceAcrossAControllerResta
   EXPECT_THAT(status, ::testing::Not(HasSubstr("XXXX")));
 }
 
+TEST_F(NotificationsTest, AStalledBundleIsReportedToASinkThatWantsOnlyThat) {
+  CreateSecret("hook", {{"url", receiver_.Url("/hook")}});
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web", "", "", "", "not-yet", absl::StrCat("  notifications:\n", Sink("oncall", "Webhook", "hook", "Stalled")));
+  ASSERT_OK(receiver_.WaitFor("/hook", 1));
+  const Json stalled = Json::parse(receiver_.Received("/hook")[0].body);
+  EXPECT_EQ(stalled["event"], "Stalled");
+  EXPECT_THAT(stalled.value("message", ""), HasSubstr("MissingReference: ServiceAccount \"not-yet\" not found"));
+  // Fixed: it deploys, and a sink that wants only Stalled hears nothing of it.
+  ASSERT_OK(Kubectl({"-n", ns_, "create", "serviceaccount", "not-yet"}).status());
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(receiver_.Received("/hook").size(), 1u);
+}
+
 TEST_F(NotificationsTest, RetryAfterIsHonouredAndTheOutcomeDeliveredOnce) {
   CreateSecret("hook", {{"url", receiver_.Url("/hook")}});
   receiver_.AnswerOnce({.status = 429, .retry_after = "3"});
