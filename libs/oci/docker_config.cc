@@ -171,4 +171,36 @@ absl::StatusOr<std::optional<Credentials>> CredentialsFromSecret(absl::string_vi
   return config->Find(repository);
 }
 
+std::string DockerConfigAuthKey(const RepositoryRef& repository) {
+  return IsDockerHub(repository.registry()) ? "https://index.docker.io/v1/" : repository.registry();
+}
+
+absl::StatusOr<std::string> DockerConfigJsonFromSecret(absl::string_view type, const SecretData& data,
+                                                       const RepositoryRef& repository) {
+  absl::StatusOr<SecretFormat> format = DetectFormat(type, data);
+  if (!format.ok()) return format.status();
+  if (*format == SecretFormat::kBasicAuth) {
+    auto username = data.find("username");
+    auto password = data.find("password");
+    if (username == data.end() || username->second.empty()) {
+      return absl::InvalidArgumentError("the basic-auth Secret has no username");
+    }
+    const std::string password_value = password == data.end() ? "" : password->second;
+    return Json{{"auths",
+                 {{DockerConfigAuthKey(repository),
+                   {{"auth", absl::Base64Escape(absl::StrCat(username->second, ":", password_value))}}}}}}
+        .dump();
+  }
+  const bool legacy = *format == SecretFormat::kDockerCfg;
+  const absl::string_view key = legacy ? kDockerCfgKey : kDockerConfigJsonKey;
+  auto content = data.find(key);
+  if (content == data.end()) return absl::InvalidArgumentError(absl::StrCat("a ", type, " Secret must have the key ", key));
+  // Read as the registry client reads it, so werf gets what the poller could use.
+  absl::StatusOr<DockerConfig> config =
+      legacy ? DockerConfig::ParseLegacy(content->second) : DockerConfig::Parse(content->second);
+  if (!config.ok()) return config.status();
+  if (!legacy) return content->second;
+  return Json{{"auths", Json::parse(content->second)}}.dump();
+}
+
 }  // namespace werf::oci

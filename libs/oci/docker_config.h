@@ -63,6 +63,17 @@ class DockerConfig {
 absl::StatusOr<std::optional<Credentials>> CredentialsFromSecret(absl::string_view type, const SecretData& data,
                                                                  const RepositoryRef& repository);
 
+// The key of `repository`'s registry in a docker config's "auths": its host, or Docker
+// Hub's "https://index.docker.io/v1/", as the docker CLI writes it.
+std::string DockerConfigAuthKey(const RepositoryRef& repository);
+
+// The docker config ({"auths": ...} JSON, what $DOCKER_CONFIG/config.json holds) a client
+// such as werf reads, from the same Secrets CredentialsFromSecret reads and validated the
+// same way: dockerconfigjson as it is, dockercfg wrapped in "auths", basic-auth (or
+// username/password keys) as one `auth` entry for the repository's registry.
+absl::StatusOr<std::string> DockerConfigJsonFromSecret(absl::string_view type, const SecretData& data,
+                                                       const RepositoryRef& repository);
+
 }  // namespace werf::oci
 
 #endif  // WERF_OPERATOR_LIBS_OCI_DOCKER_CONFIG_H_

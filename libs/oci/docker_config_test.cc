@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/testing/status_testing.h"
+#include "nlohmann/json.hpp"
 
 namespace werf::oci {
 namespace {
@@ -202,6 +203,41 @@ TEST(CredentialsTest, IdentityNamesTheUserButNotTheSecret) {
   EXPECT_NE(a.Identity(), b.Identity());
   EXPECT_EQ(a.Identity(), (Credentials{.username = "u", .password = "s3cret"}).Identity());
   EXPECT_NE((Credentials{.identity_token = "t"}).Identity(), (Credentials{.registry_token = "t"}).Identity());
+}
+
+TEST(DockerConfigAuthKeyTest, IsTheHostOrDockerHubsIndexUrl) {
+  const struct {
+    const char* repository;
+    const char* key;
+  } kCases[] = {
+      {"registry.example.com/team/app", "registry.example.com"},
+      {"127.0.0.1:5000/app", "127.0.0.1:5000"},
+      {"localhost/app", "localhost"},
+      {"library/nginx", "https://index.docker.io/v1/"},
+      {"nginx", "https://index.docker.io/v1/"},
+      {"index.docker.io/team/app", "https://index.docker.io/v1/"},
+  };
+  for (const auto& c : kCases) {
+    absl::StatusOr<RepositoryRef> repository = RepositoryRef::Parse(c.repository);
+    ASSERT_TRUE(repository.ok()) << c.repository;
+    EXPECT_EQ(DockerConfigAuthKey(*repository), c.key) << c.repository;
+  }
+}
+
+TEST(DockerConfigJsonFromSecretTest, EachSecretKindBecomesADockerConfig) {
+  absl::StatusOr<RepositoryRef> repository = RepositoryRef::Parse("r.example.com/app");
+  ASSERT_TRUE(repository.ok());
+  const std::string config = R"({"auths":{"r.example.com":{"auth":"dTpw"}}})";
+  EXPECT_EQ(*DockerConfigJsonFromSecret(kDockerConfigJsonSecretType, {{".dockerconfigjson", config}}, *repository),
+            config);
+  EXPECT_EQ(nlohmann::json::parse(*DockerConfigJsonFromSecret(kDockerCfgSecretType,
+                                                              {{".dockercfg", R"({"r":{"auth":"dTpw"}})"}}, *repository)),
+            nlohmann::json::parse(R"({"auths":{"r":{"auth":"dTpw"}}})"));
+  EXPECT_EQ(nlohmann::json::parse(*DockerConfigJsonFromSecret(
+                "Opaque", {{"username", "werf"}, {"password", "pw"}}, *repository)),
+            nlohmann::json::parse(R"({"auths":{"r.example.com":{"auth":"d2VyZjpwdw=="}}})"));
+  EXPECT_FALSE(DockerConfigJsonFromSecret(kDockerConfigJsonSecretType, {{".dockerconfigjson", "{nope"}}, *repository).ok());
+  EXPECT_FALSE(DockerConfigJsonFromSecret("Opaque", {{"token", "x"}}, *repository).ok());
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "libs/common/logging.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
+#include "libs/oci/docker_config.h"
+#include "libs/oci/reference.h"
 
 namespace werf::converger {
 namespace {
@@ -121,41 +123,20 @@ absl::StatusOr<std::string> ValuesFromObject(pb::ValuesSourceKind kind, const js
   return absl::NotFoundError(absl::StrCat("no key \"", wanted, "\""));
 }
 
-std::string RegistryHost(absl::string_view repository) {
-  const absl::string_view first = repository.substr(0, repository.find('/'));
-  if (first != repository &&
-      (absl::StrContains(first, '.') || absl::StrContains(first, ':') || first == "localhost")) {
-    return std::string(first);
-  }
-  return "https://index.docker.io/v1/";
-}
-
 absl::StatusOr<std::string> DockerConfigFromSecret(const json& secret, absl::string_view repository) {
-  const std::string type = secret.value("type", "");
-  if (type == "kubernetes.io/dockerconfigjson") {
-    absl::StatusOr<std::string> config = SecretData(secret, ".dockerconfigjson");
-    if (!config.ok()) return config.status();
-    if (!json::accept(*config)) return absl::InvalidArgumentError(".dockerconfigjson is not JSON");
-    return config;
+  oci::SecretData data;
+  if (const auto fields = secret.find("data"); fields != secret.end() && fields->is_object()) {
+    for (const auto& [key, value] : fields->items()) {
+      std::string decoded;
+      if (!value.is_string() || !absl::Base64Unescape(value.get<std::string>(), &decoded)) {
+        return absl::InvalidArgumentError(absl::StrCat("key \"", key, "\" is not valid base64"));
+      }
+      data[key] = std::move(decoded);
+    }
   }
-  if (type == "kubernetes.io/dockercfg") {
-    absl::StatusOr<std::string> legacy = SecretData(secret, ".dockercfg");
-    if (!legacy.ok()) return legacy.status();
-    json auths = json::parse(*legacy, nullptr, /*allow_exceptions=*/false);
-    if (!auths.is_object()) return absl::InvalidArgumentError(".dockercfg is not a JSON object");
-    return json{{"auths", std::move(auths)}}.dump();
-  }
-  absl::StatusOr<std::string> username = SecretData(secret, "username");
-  absl::StatusOr<std::string> password = SecretData(secret, "password");
-  if (username.ok() && password.ok()) {
-    return json{{"auths",
-                 {{RegistryHost(repository),
-                   {{"auth", absl::Base64Escape(absl::StrCat(*username, ":", *password))}}}}}}
-        .dump();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "type \"", type, "\" is neither kubernetes.io/dockerconfigjson nor kubernetes.io/basic-auth ",
-      "(username and password)"));
+  absl::StatusOr<oci::RepositoryRef> parsed = oci::RepositoryRef::Parse(repository);
+  if (!parsed.ok()) return absl::InvalidArgumentError(parsed.status().message());
+  return oci::DockerConfigJsonFromSecret(secret.value("type", ""), data, *parsed);
 }
 
 absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::ConvergeRequest& request) {

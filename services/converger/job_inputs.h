@@ -28,13 +28,10 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
 absl::StatusOr<std::string> ValuesFromObject(pb::ValuesSourceKind kind, const nlohmann::json& object,
                                              absl::string_view key);
 
-// The registry host of a repository reference: its first component when that looks
-// like a host (has "." or ":" or is "localhost"), else Docker Hub's index URL.
-std::string RegistryHost(absl::string_view repository);
-
-// A docker config.json from a credentials Secret: kubernetes.io/dockerconfigjson as
-// is, kubernetes.io/dockercfg wrapped in "auths", and username/password (basic-auth)
-// as an "auth" entry for the repository's registry host.
+// A docker config.json from a credentials Secret object (oci::DockerConfigJsonFromSecret
+// on its decoded data): kubernetes.io/dockerconfigjson as is, kubernetes.io/dockercfg
+// wrapped in "auths", and username/password (basic-auth) as an "auth" entry for the
+// repository's registry.
 absl::StatusOr<std::string> DockerConfigFromSecret(const nlohmann::json& secret,
                                                    absl::string_view repository);
 

@@ -31,14 +31,6 @@ TEST(ValuesFromObject, DecodesSecretData) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(RegistryHost, TakesTheFirstComponentWhenItIsAHost) {
-  EXPECT_EQ(RegistryHost("registry.example.com/team/app"), "registry.example.com");
-  EXPECT_EQ(RegistryHost("127.0.0.1:5000/app"), "127.0.0.1:5000");
-  EXPECT_EQ(RegistryHost("localhost/app"), "localhost");
-  EXPECT_EQ(RegistryHost("library/nginx"), "https://index.docker.io/v1/");
-  EXPECT_EQ(RegistryHost("nginx"), "https://index.docker.io/v1/");
-}
-
 TEST(DockerConfigFromSecret, DockerConfigJsonIsUsedAsIs) {
   const std::string config = R"({"auths":{"r.example.com":{"auth":"dTpw"}}})";
   const json secret = {{"type", "kubernetes.io/dockerconfigjson"},
