@@ -180,6 +180,11 @@ def check(objects, options):
                sorted(p["spec"].get("policyTypes", [])) == ["Egress", "Ingress"] and
                not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies):
         problems.append("no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)")
+    # Notifications go to wherever the bundles' sinks are: the controller needs egress beyond the hub.
+    if not any(p["spec"].get("podSelector", {}).get("matchLabels") == {"app.kubernetes.io/name": "werf-controller"}
+               and "Egress" in p["spec"].get("policyTypes", []) and p["spec"].get("egress")
+               for p in policies):
+        problems.append("no NetworkPolicy lets the controller reach notification sinks")
 
     if options.service_monitors:
         monitors = {m["metadata"]["name"]: m for m in by_kind.get("ServiceMonitor", [])}
