@@ -4,6 +4,7 @@
 #   make test-unit  unit tests only
 #   make test       deps + build + lint + every test (unit, smoke, integration)
 #   make run        the whole system locally (see README)
+#   make bench-scale the whole-system scale benchmark (10,000 bundles; about N min; README)
 #   make images     the four service images from deploy/docker/Dockerfile, loaded into the test
 #                   bed (scripts/build-images.sh; reuses build/'s binaries)
 #   make clean      remove build/
@@ -18,7 +19,7 @@ export PATH := $(TOOLS_PATH):$(PATH)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps build test-unit test lint run clean bench images
+.PHONY: deps build test-unit test lint run clean bench-scale images
 
 deps:
 	@scripts/install-deps.sh
@@ -40,6 +41,9 @@ test: deps
 
 run: deps build
 	@scripts/run-local.sh
+
+bench-scale: deps build
+	cmake --build $(BUILD_DIR) --target bench-scale
 
 images: build
 	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) scripts/build-images.sh

@@ -160,70 +160,82 @@ void Controller::RunWorker() {
 }
 
 void Controller::SetDemand(const std::string& bundle_key, std::optional<pb::TrackRepository> track) {
-  bool changed = false;
+  // The repositories whose merged settings may have changed: the bundle's old and new one.
+  std::set<std::string> touched;
   std::string forgotten;
+  std::map<std::string, std::optional<pb::TrackRepository>> changes;
+  size_t repositories = 0;
   {
     absl::MutexLock lock(&mu_);
     auto current = demands_.find(bundle_key);
     if (!track.has_value()) {
       if (current == demands_.end()) return;
-      forgotten = current->second.repository_key;
+      touched.insert(current->second.repository_key);
+      UnindexDemandLocked(bundle_key, current->second.repository_key);
       demands_.erase(current);
-      changed = true;
     } else {
+      if (current != demands_.end() && current->second.repository_key == track->key() &&
+          current->second.track.SerializeAsString() == track->SerializeAsString()) {
+        return;
+      }
       if (current != demands_.end() && current->second.repository_key != track->key()) {
-        forgotten = current->second.repository_key;
+        touched.insert(current->second.repository_key);
+        UnindexDemandLocked(bundle_key, current->second.repository_key);
       }
       Demand& demand = demands_[bundle_key];
-      changed = demand.repository_key != track->key() ||
-                demand.track.SerializeAsString() != track->SerializeAsString();
       if (demand.track.repository() != track->repository() || demand.canonical_repository.empty()) {
         absl::StatusOr<oci::RepositoryRef> parsed = oci::RepositoryRef::Parse(track->repository());
         demand.canonical_repository = parsed.ok() ? parsed->ToString() : track->repository();
       }
       demand.repository_key = track->key();
       demand.track = *std::move(track);
+      bundles_by_repository_[demand.repository_key].insert(bundle_key);
+      touched.insert(demand.repository_key);
     }
-    // Registry facts live as long as some bundle wants the repository.
-    if (!forgotten.empty()) {
-      for (const auto& [bundle, demand] : demands_) {
-        if (demand.repository_key == forgotten) {
-          forgotten.clear();
-          break;
-        }
-      }
+    for (const std::string& key : touched) {
+      std::optional<pb::TrackRepository> merged = MergedTrackLocked(key);
+      // Registry facts live as long as some bundle wants the repository.
+      if (!merged.has_value()) forgotten = key;
+      changes.emplace(key, std::move(merged));
     }
+    repositories = bundles_by_repository_.size();
   }
   if (!forgotten.empty()) registry_.Forget(forgotten);
-  if (changed) PushRepositories();
+  ControllerMetrics().repositories_tracked.Set(static_cast<double>(repositories));
+  if (hub_ != nullptr) hub_->UpdateRepositories(std::move(changes));
 }
 
-void Controller::PushRepositories() {
-  std::map<std::string, pb::TrackRepository> merged;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [bundle, demand] : demands_) {
-      auto [it, inserted] = merged.try_emplace(demand.repository_key, demand.track);
-      if (inserted) continue;
-      // One schedule per repository and credentials: the shortest interval, every watched tag.
-      pb::TrackRepository& track = it->second;
-      if (google::protobuf::util::TimeUtil::DurationToMilliseconds(demand.track.poll_interval()) <
-          google::protobuf::util::TimeUtil::DurationToMilliseconds(track.poll_interval())) {
-        *track.mutable_poll_interval() = demand.track.poll_interval();
-      }
-      for (const std::string& tag : demand.track.watched_tags()) {
-        if (std::find(track.watched_tags().begin(), track.watched_tags().end(), tag) ==
-            track.watched_tags().end()) {
-          track.add_watched_tags(tag);
-        }
+void Controller::UnindexDemandLocked(const std::string& bundle_key, const std::string& repository_key) {
+  auto it = bundles_by_repository_.find(repository_key);
+  if (it == bundles_by_repository_.end()) return;
+  it->second.erase(bundle_key);
+  if (it->second.empty()) bundles_by_repository_.erase(it);
+}
+
+std::optional<pb::TrackRepository> Controller::MergedTrackLocked(const std::string& repository_key) const {
+  auto bundles = bundles_by_repository_.find(repository_key);
+  if (bundles == bundles_by_repository_.end()) return std::nullopt;
+  std::optional<pb::TrackRepository> merged;
+  for (const std::string& bundle : bundles->second) {
+    const pb::TrackRepository& track = demands_.at(bundle).track;
+    if (!merged.has_value()) {
+      merged = track;
+      continue;
+    }
+    // One schedule per repository and credentials: the shortest interval, every watched tag.
+    if (google::protobuf::util::TimeUtil::DurationToMilliseconds(track.poll_interval()) <
+        google::protobuf::util::TimeUtil::DurationToMilliseconds(merged->poll_interval())) {
+      *merged->mutable_poll_interval() = track.poll_interval();
+    }
+    for (const std::string& tag : track.watched_tags()) {
+      if (std::find(merged->watched_tags().begin(), merged->watched_tags().end(), tag) ==
+          merged->watched_tags().end()) {
+        merged->add_watched_tags(tag);
       }
     }
   }
-  for (auto& [key, track] : merged) {
-    std::sort(track.mutable_watched_tags()->begin(), track.mutable_watched_tags()->end());
-  }
-  ControllerMetrics().repositories_tracked.Set(static_cast<double>(merged.size()));
-  if (hub_ != nullptr) hub_->SetRepositories(std::move(merged));
+  std::sort(merged->mutable_watched_tags()->begin(), merged->mutable_watched_tags()->end());
+  return merged;
 }
 
 void Controller::IndexReferences(const std::string& bundle_key, std::vector<std::string> references) {
@@ -255,8 +267,8 @@ void Controller::OnRepository(const pb::RepositoryObservation& observation) {
   std::vector<std::string> bundles;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [bundle, demand] : demands_) {
-      if (demand.repository_key == observation.key()) bundles.push_back(bundle);
+    if (auto it = bundles_by_repository_.find(observation.key()); it != bundles_by_repository_.end()) {
+      bundles.assign(it->second.begin(), it->second.end());
     }
   }
   for (const std::string& bundle : bundles) queue_->Add(bundle);

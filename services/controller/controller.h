@@ -14,6 +14,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -101,7 +102,13 @@ class Controller {
   // Drops everything kept for a bundle that is gone.
   void Forget(const std::string& key);
   void SetDemand(const std::string& bundle_key, std::optional<pb::TrackRepository> track);
-  void PushRepositories();
+  // Drops `bundle_key` from the bundles of `repository_key`.
+  void UnindexDemandLocked(const std::string& bundle_key, const std::string& repository_key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the hub is told to poll for one repository key: the demands of its bundles
+  // merged; nullopt when no bundle wants it.
+  std::optional<pb::TrackRepository> MergedTrackLocked(const std::string& repository_key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void IndexReferences(const std::string& bundle_key, std::vector<std::string> references);
 
   void OnRepository(const pb::RepositoryObservation& observation);
@@ -138,6 +145,8 @@ class Controller {
   };
   // Bundle key -> its repository demand.
   std::map<std::string, Demand> demands_ ABSL_GUARDED_BY(mu_);
+  // Repository key -> the bundles demanding it (the index of demands_ by repository).
+  std::map<std::string, std::set<std::string>> bundles_by_repository_ ABSL_GUARDED_BY(mu_);
   // Finished Jobs and refusals not yet merged, by Job name.
   std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
   // Bundle key -> names of its Jobs a converger has reported to this controller

@@ -260,27 +260,50 @@ void HubServiceImpl::SendPausesLocked(Worker& worker, absl::Time now) {
 }
 
 void HubServiceImpl::SetRepositories(std::map<std::string, pb::TrackRepository> repositories) {
-  absl::MutexLock lock(&mu_);
-  std::vector<std::string> changed;
-  for (const auto& [key, track] : repositories) {
-    auto old = repositories_.find(key);
-    if (old != repositories_.end() &&
-        old->second.SerializeAsString() != track.SerializeAsString()) {
-      changed.push_back(key);
+  std::map<std::string, std::optional<pb::TrackRepository>> changes;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, track] : repositories_) {
+      if (!repositories.contains(key)) changes.emplace(key, std::nullopt);
     }
   }
-  repositories_ = std::move(repositories);
-  // Same owner, new settings (interval, watched tags): send the update.
-  for (const std::string& key : changed) {
+  for (auto& [key, track] : repositories) changes.emplace(key, std::move(track));
+  UpdateRepositories(std::move(changes));
+}
+
+void HubServiceImpl::UpdateRepositories(std::map<std::string, std::optional<pb::TrackRepository>> changes) {
+  absl::MutexLock lock(&mu_);
+  const std::vector<std::string> pollers = PollersLocked();
+  for (auto& [key, track] : changes) {
     auto owner = owners_.find(key);
-    if (owner == owners_.end()) continue;
-    auto worker = workers_.find(owner->second);
-    if (worker == workers_.end()) continue;
-    pb::ConnectResponse track;
-    *track.mutable_track() = repositories_[key];
-    SendLocked(*worker->second, std::move(track));
+    Worker* owner_worker = nullptr;
+    if (owner != owners_.end()) {
+      if (auto worker = workers_.find(owner->second); worker != workers_.end()) owner_worker = worker->second.get();
+    }
+    if (!track.has_value()) {
+      repositories_.erase(key);
+      if (owner_worker != nullptr) {
+        pb::ConnectResponse untrack;
+        untrack.mutable_untrack()->set_key(key);
+        SendLocked(*owner_worker, std::move(untrack));
+      }
+      if (owner != owners_.end()) owners_.erase(owner);
+      continue;
+    }
+    auto [it, added] = repositories_.try_emplace(key, *track);
+    if (!added) {
+      if (it->second.SerializeAsString() == track->SerializeAsString()) continue;
+      it->second = *std::move(track);
+    }
+    if (owner_worker != nullptr) {
+      // Same owner, new settings (interval, watched tags): send the update.
+      pb::ConnectResponse update;
+      *update.mutable_track() = it->second;
+      SendLocked(*owner_worker, std::move(update));
+      continue;
+    }
+    AssignLocked(key, pollers);
   }
-  RebalanceLocked();
 }
 
 void HubServiceImpl::PollNow(const std::string& key) {
@@ -296,11 +319,38 @@ void HubServiceImpl::PollNow(const std::string& key) {
   SendLocked(*worker->second, std::move(track));
 }
 
-void HubServiceImpl::RebalanceLocked() {
+std::vector<std::string> HubServiceImpl::PollersLocked() const {
   std::vector<std::string> pollers;
   for (const auto& [id, worker] : workers_) {
     if (worker->kind == pb::WORKER_KIND_POLLER && !worker->closed) pollers.push_back(id);
   }
+  return pollers;
+}
+
+void HubServiceImpl::AssignLocked(const std::string& key, const std::vector<std::string>& pollers) {
+  const std::optional<std::string> owner = RendezvousOwner(key, pollers);
+  auto current = owners_.find(key);
+  const bool current_alive = current != owners_.end() && workers_.contains(current->second);
+  if (current_alive && owner.has_value() && current->second == *owner) return;
+  if (current_alive) {
+    pb::ConnectResponse untrack;
+    untrack.mutable_untrack()->set_key(key);
+    SendLocked(*workers_[current->second], std::move(untrack));
+  }
+  if (!owner.has_value()) {
+    owners_.erase(key);
+    return;
+  }
+  pb::ConnectResponse assign;
+  *assign.mutable_track() = repositories_.at(key);
+  SendLocked(*workers_[*owner], std::move(assign));
+  owners_[key] = *owner;
+}
+
+// After a poller came or went: every key's owner is recomputed (rendezvous hashing moves
+// only the keys that the change concerns, but finding them means hashing each key).
+void HubServiceImpl::RebalanceLocked() {
+  const std::vector<std::string> pollers = PollersLocked();
   // Untrack what is no longer wanted.
   for (auto it = owners_.begin(); it != owners_.end();) {
     if (repositories_.contains(it->first)) {
@@ -314,25 +364,7 @@ void HubServiceImpl::RebalanceLocked() {
     }
     it = owners_.erase(it);
   }
-  for (const auto& [key, track] : repositories_) {
-    const std::optional<std::string> owner = RendezvousOwner(key, pollers);
-    auto current = owners_.find(key);
-    const bool current_alive = current != owners_.end() && workers_.contains(current->second);
-    if (current_alive && owner.has_value() && current->second == *owner) continue;
-    if (current_alive) {
-      pb::ConnectResponse untrack;
-      untrack.mutable_untrack()->set_key(key);
-      SendLocked(*workers_[current->second], std::move(untrack));
-    }
-    if (!owner.has_value()) {
-      owners_.erase(key);
-      continue;
-    }
-    pb::ConnectResponse assign;
-    *assign.mutable_track() = track;
-    SendLocked(*workers_[*owner], std::move(assign));
-    owners_[key] = *owner;
-  }
+  for (const auto& [key, track] : repositories_) AssignLocked(key, pollers);
 }
 
 void HubServiceImpl::SubmitConverge(const pb::ConvergeRequest& request) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,8 +64,15 @@ class HubServiceImpl final : public pb::HubService::Service {
   void SetServing(bool serving);
 
   // The full set of repositories that should be polled, by key. Idempotent: only
-  // differences reach the pollers.
+  // differences reach the pollers. O(repositories); UpdateRepositories is the
+  // incremental form.
   void SetRepositories(std::map<std::string, pb::TrackRepository> repositories);
+  // Some repositories changed: a value is the new settings (added or changed), nullopt
+  // means no longer wanted. Only these keys are touched: a new one is placed by
+  // rendezvous hashing over the pollers (O(pollers)), a changed one is resent to its
+  // owner, a dropped one untracked. The others keep their owner without being looked at,
+  // so a first pass over N bundles costs O(N), not O(N * repositories).
+  void UpdateRepositories(std::map<std::string, std::optional<pb::TrackRepository>> changes);
   // Asks the owning poller to poll `key` now.
   void PollNow(const std::string& key);
 
@@ -92,6 +100,11 @@ class HubServiceImpl final : public pb::HubService::Service {
   };
 
   // Recomputes repository owners and converge placement, sending what changed.
+  // The connected pollers' ids, in a stable order.
+  std::vector<std::string> PollersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives `key` to its rendezvous owner among `pollers` (untracking a previous owner).
+  void AssignLocked(const std::string& key, const std::vector<std::string>& pollers)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RebalanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DispatchConvergesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SendLocked(Worker& worker, pb::ConnectResponse message, uint64_t* sequence = nullptr)

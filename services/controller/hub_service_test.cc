@@ -2,6 +2,7 @@
 #include "services/controller/hub_service.h"
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -145,6 +146,51 @@ TEST_F(HubServiceTest, EachRepositoryGoesToExactlyOnePollerAndMovesWhenItLeaves)
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
   ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 40)) << "a takes b's share";
   EXPECT_EQ(a.Received(pb::ConnectResponse::kTrack).size(), 40u) << "and nothing of its own moves";
+}
+
+// An update names only the keys that changed; nothing else is sent, nothing else moves.
+TEST_F(HubServiceTest, UpdateRepositoriesTouchesOnlyTheKeysItNames) {
+  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
+  std::map<std::string, std::optional<pb::TrackRepository>> initial;
+  for (auto& [key, track] : Repositories(40)) initial.emplace(key, track);
+  hub_->UpdateRepositories(initial);
+  auto messages = [&](pb::ConnectResponse::MessageCase kind) {
+    return a.Received(kind).size() + b.Received(kind).size();
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (messages(pb::ConnectResponse::kTrack) < 40 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(messages(pb::ConnectResponse::kTrack), 40u);
+  std::map<std::string, std::string> owners;
+  for (const auto& [key, track] : initial) owners[key] = hub_->OwnerOf(key);
+
+  pb::TrackRepository added;
+  added.set_key("registry.example.com/new");
+  added.set_repository(added.key());
+  pb::TrackRepository changed = *initial.begin()->second;
+  changed.add_watched_tags("latest");
+  const std::string removed = std::prev(initial.end())->first;
+  hub_->UpdateRepositories({{added.key(), added}, {changed.key(), changed}, {removed, std::nullopt}});
+  // Unchanged settings are no change.
+  hub_->UpdateRepositories({{std::next(initial.begin())->first, std::next(initial.begin())->second}});
+  absl::SleepFor(absl::Milliseconds(300));
+
+  EXPECT_EQ(messages(pb::ConnectResponse::kTrack), 42u) << "the new key and the changed one, once each";
+  EXPECT_EQ(messages(pb::ConnectResponse::kUntrack), 1u) << "the removed key only";
+  EXPECT_THAT(hub_->OwnerOf(added.key()), ::testing::AnyOf("poller-a", "poller-b"));
+  EXPECT_EQ(hub_->OwnerOf(removed), "");
+  FakeWorker& owner_of_changed = owners[changed.key()] == "poller-a" ? a : b;
+  std::vector<pb::TrackRepository> updates;
+  for (const pb::ConnectResponse& m : owner_of_changed.Received(pb::ConnectResponse::kTrack)) {
+    if (m.track().key() == changed.key()) updates.push_back(m.track());
+  }
+  ASSERT_EQ(updates.size(), 2u) << "the assignment, then the update, both to the key's owner";
+  EXPECT_THAT(updates.back().watched_tags(), ::testing::ElementsAre("latest"));
+  for (const auto& [key, owner] : owners) {
+    if (key == removed) continue;
+    EXPECT_EQ(hub_->OwnerOf(key), owner) << key << " must not move";
+  }
 }
 
 pb::ConnectRequest Throttle(const std::string& registry, absl::Time until) {

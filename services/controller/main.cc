@@ -15,6 +15,7 @@
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
+#include "libs/kube/client_flags.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/leader_election.h"
 #include "libs/kube/rest_client.h"
@@ -77,7 +78,13 @@ int main(int argc, char** argv) {
   std::string lease_namespace = absl::GetFlag(FLAGS_leader_election_namespace);
   if (lease_namespace.empty()) lease_namespace = own_namespace;
   const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(own_namespace);
-  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest = werf::kube::RestClient::Create(*config);
+  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
+  if (!rest_options.ok()) {
+    werf::common::LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
+    return 1;
+  }
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest =
+      werf::kube::RestClient::Create(*config, *rest_options);
   if (!rest.ok()) {
     werf::common::LogError("cannot create the Kubernetes client", {{"error", rest.status().ToString()}});
     return 1;

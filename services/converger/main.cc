@@ -9,6 +9,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
 #include "libs/common/worker_flags.h"
+#include "libs/kube/client_flags.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "services/converger/converger.h"
@@ -60,8 +61,13 @@ int Run() {
   }
   const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(
       cluster->origin.rfind("in-cluster", 0) == 0 ? cluster->default_namespace : "werf-operator-system");
+  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
+  if (!rest_options.ok()) {
+    LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
+    return 1;
+  }
   absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> client =
-      werf::kube::RestClient::Create(*std::move(cluster));
+      werf::kube::RestClient::Create(*std::move(cluster), *rest_options);
   if (!client.ok()) {
     LogError("cannot build the Kubernetes client", {{"error", client.status().ToString()}});
     return 1;

@@ -8,6 +8,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/common/service_runner.h"
+#include "libs/kube/client_flags.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "services/gateway/access_control.h"
@@ -36,7 +37,9 @@ absl::Status Run() {
   const std::string origin = cluster->origin;
   // One client for the informer; another for access reviews, whose bursts (a
   // cluster-wide request by a user with many namespaces) must not delay the watch.
-  absl::StatusOr<std::shared_ptr<kube::RestClient>> watch_client = kube::RestClient::Create(*cluster);
+  absl::StatusOr<kube::RestOptions> rest_options = kube::RestOptionsFromFlags();
+  if (!rest_options.ok()) return rest_options.status();
+  absl::StatusOr<std::shared_ptr<kube::RestClient>> watch_client = kube::RestClient::Create(*cluster, *rest_options);
   if (!watch_client.ok()) return watch_client.status();
   absl::StatusOr<std::shared_ptr<kube::RestClient>> review_client = kube::RestClient::Create(
       *std::move(cluster), kube::RestOptions{.qps = 100, .burst = 200, .timeout = absl::Seconds(10)});

@@ -6,6 +6,7 @@
 #include "libs/common/metrics.h"
 #include "libs/common/service_runner.h"
 #include "libs/common/worker_flags.h"
+#include "libs/kube/client_flags.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "services/poller/poller.h"
@@ -42,7 +43,18 @@ int main(int argc, char** argv) {
     werf::common::LogError("cannot configure the Kubernetes client", {{"error", config.status().ToString()}});
     return 1;
   }
-  std::shared_ptr<werf::kube::RestClient> kube = *werf::kube::RestClient::Create(*config);
+  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
+  if (!rest_options.ok()) {
+    werf::common::LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
+    return 1;
+  }
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> kube_client =
+      werf::kube::RestClient::Create(*config, *rest_options);
+  if (!kube_client.ok()) {
+    werf::common::LogError("cannot create the Kubernetes client", {{"error", kube_client.status().ToString()}});
+    return 1;
+  }
+  std::shared_ptr<werf::kube::RestClient> kube = *std::move(kube_client);
   werf::oci::RegistryClientOptions registry_options;
   registry_options.metrics = &werf::common::MetricsRegistry();
   registry_options.request_timeout = absl::GetFlag(FLAGS_registry_timeout);

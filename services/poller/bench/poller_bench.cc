@@ -45,8 +45,8 @@
 #include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
 #include "services/controller/hub_service.h"
-#include "services/poller/bench/process_stats.h"
-#include "services/poller/bench/registry_populator.h"
+#include "test/bench/process_stats.h"
+#include "test/bench/registry_populator.h"
 #include "services/poller/metrics.h"
 #include "services/poller/poller.h"
 #include "test/integration/testbed/testbed_support.h"
@@ -72,6 +72,17 @@ namespace {
 
 namespace pb = ::werf::operator_::v1;
 using nlohmann::json;
+using ::werf::bench::BenchRepositoryName;
+using ::werf::bench::CpuTimes;
+using ::werf::bench::LoadAverage;
+using ::werf::bench::MachineDescription;
+using ::werf::bench::PidFromTestbedRecord;
+using ::werf::bench::PopulateRegistry;
+using ::werf::bench::PopulateResult;
+using ::werf::bench::ProcessCpu;
+using ::werf::bench::ResetPeakRss;
+using ::werf::bench::SelfCpu;
+using ::werf::bench::SelfStatusBytes;
 
 constexpr absl::string_view kTag = "1.0.0";
 constexpr absl::string_view kPrefix = "werf-bench/";

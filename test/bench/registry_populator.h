@@ -1,12 +1,12 @@
-// Fills a plain-HTTP, anonymous registry with many one-tag repositories, fast:
+// Fills a plain-HTTP registry (anonymous or Basic auth) with many one-tag repositories, fast:
 // the two blobs of one tiny image are uploaded once, then every repository gets
 // them by cross-repository mount (POST .../blobs/uploads/?mount=&from=) plus one
 // manifest PUT, over keep-alive connections from several threads. A marker
 // repository records how many exist, so a rerun reuses them.
 //
 // Registry traffic for the benchmark only; the operator itself never pushes.
-#ifndef WERF_OPERATOR_SERVICES_POLLER_BENCH_REGISTRY_POPULATOR_H_
-#define WERF_OPERATOR_SERVICES_POLLER_BENCH_REGISTRY_POPULATOR_H_
+#ifndef WERF_OPERATOR_TEST_BENCH_REGISTRY_POPULATOR_H_
+#define WERF_OPERATOR_TEST_BENCH_REGISTRY_POPULATOR_H_
 
 #include <cstdint>
 #include <string>
@@ -15,11 +15,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace werf::poller::bench {
+namespace werf::bench {
 
 struct PopulateOptions {
   // "http://127.0.0.1:port"
   std::string base_url{};
+  // "user:password" for a registry with Basic auth (htpasswd); empty for anonymous.
+  std::string basic_auth{};
   // Repository names start with this: <prefix>r000000, <prefix>source, <prefix>marker.
   std::string prefix = "werf-bench/";
   int repositories = 0;
@@ -44,6 +46,6 @@ std::string BenchRepositoryName(absl::string_view prefix, int index);
 
 absl::StatusOr<PopulateResult> PopulateRegistry(const PopulateOptions& options);
 
-}  // namespace werf::poller::bench
+}  // namespace werf::bench
 
-#endif  // WERF_OPERATOR_SERVICES_POLLER_BENCH_REGISTRY_POPULATOR_H_
+#endif  // WERF_OPERATOR_TEST_BENCH_REGISTRY_POPULATOR_H_

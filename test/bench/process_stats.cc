@@ -1,4 +1,4 @@
-#include "services/poller/bench/process_stats.h"
+#include "test/bench/process_stats.h"
 
 #include <sched.h>
 #include <sys/resource.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace werf::poller::bench {
+namespace werf::bench {
 namespace {
 
 double Seconds(const timeval& time) { return static_cast<double>(time.tv_sec) + time.tv_usec / 1e6; }
@@ -88,8 +88,10 @@ absl::StatusOr<pid_t> PidFromTestbedRecord(const std::string& pid_file) {
   return pid;
 }
 
-int64_t SelfStatusBytes(absl::string_view field) {
-  const std::string value = LineValue(ReadFile("/proc/self/status"), field);
+int64_t SelfStatusBytes(absl::string_view field) { return ProcessStatusBytes(getpid(), field); }
+
+int64_t ProcessStatusBytes(pid_t pid, absl::string_view field) {
+  const std::string value = LineValue(ReadFile(absl::StrCat("/proc/", pid, "/status")), field);
   return value.empty() ? -1 : KilobytesToBytes(value);
 }
 
@@ -124,4 +126,4 @@ nlohmann::json MachineDescription() {
   };
 }
 
-}  // namespace werf::poller::bench
+}  // namespace werf::bench

@@ -1,8 +1,8 @@
 // What the poller benchmark measures about processes and the machine: CPU time
 // (ours through getrusage, the registry's through /proc), resident memory and
 // its peak (VmRSS, VmHWM), and a description of the machine for the report.
-#ifndef WERF_OPERATOR_SERVICES_POLLER_BENCH_PROCESS_STATS_H_
-#define WERF_OPERATOR_SERVICES_POLLER_BENCH_PROCESS_STATS_H_
+#ifndef WERF_OPERATOR_TEST_BENCH_PROCESS_STATS_H_
+#define WERF_OPERATOR_TEST_BENCH_PROCESS_STATS_H_
 
 #include <cstdint>
 #include <optional>
@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
-namespace werf::poller::bench {
+namespace werf::bench {
 
 struct CpuTimes {
   double user_seconds = 0;
@@ -37,6 +37,8 @@ absl::StatusOr<pid_t> PidFromTestbedRecord(const std::string& pid_file);
 
 // A "Vm...:" line of /proc/self/status in bytes (VmRSS, VmHWM); -1 when absent.
 int64_t SelfStatusBytes(absl::string_view field);
+// The same of another process; -1 once it is gone.
+int64_t ProcessStatusBytes(pid_t pid, absl::string_view field);
 
 // Resets VmHWM to the current RSS (writes "5" to /proc/self/clear_refs, Linux >= 4.0),
 // so each scenario reports its own peak. False when the kernel refused.
@@ -48,6 +50,6 @@ nlohmann::json MachineDescription();
 // The 1, 5 and 15 minute load averages, as /proc/loadavg says.
 std::string LoadAverage();
 
-}  // namespace werf::poller::bench
+}  // namespace werf::bench
 
-#endif  // WERF_OPERATOR_SERVICES_POLLER_BENCH_PROCESS_STATS_H_
+#endif  // WERF_OPERATOR_TEST_BENCH_PROCESS_STATS_H_

@@ -1,4 +1,4 @@
-#include "services/poller/bench/registry_populator.h"
+#include "test/bench/registry_populator.h"
 
 #include <curl/curl.h>
 
@@ -19,7 +19,7 @@
 #include "libs/oci/digest.h"
 #include "nlohmann/json.hpp"
 
-namespace werf::poller::bench {
+namespace werf::bench {
 namespace {
 
 constexpr absl::string_view kManifestType = "application/vnd.oci.image.manifest.v1+json";
@@ -64,8 +64,11 @@ size_t CaptureLocation(char* data, size_t size, size_t count, void* out) {
 // One keep-alive connection's worth of libcurl, for one thread.
 class Session {
  public:
-  explicit Session(std::string base_url, std::atomic<int64_t>& requests)
-      : base_url_(std::move(base_url)), requests_(requests), handle_(curl_easy_init()) {}
+  Session(std::string base_url, std::string basic_auth, std::atomic<int64_t>& requests)
+      : base_url_(std::move(base_url)),
+        basic_auth_(std::move(basic_auth)),
+        requests_(requests),
+        handle_(curl_easy_init()) {}
   ~Session() { curl_easy_cleanup(handle_); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -83,6 +86,11 @@ class Session {
     curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &result.body);
     curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, &CaptureLocation);
     curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &result.location);
+    if (!basic_auth_.empty()) {
+      // Preemptive Basic on every request: what distribution's htpasswd auth accepts.
+      curl_easy_setopt(handle_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(handle_, CURLOPT_USERPWD, basic_auth_.c_str());
+    }
     const std::string method_name(method);
     if (method == "HEAD") {
       curl_easy_setopt(handle_, CURLOPT_NOBODY, 1L);
@@ -111,6 +119,7 @@ class Session {
 
  private:
   const std::string base_url_;
+  const std::string basic_auth_;
   std::atomic<int64_t>& requests_;
   CURL* const handle_;
 };
@@ -210,7 +219,7 @@ absl::StatusOr<PopulateResult> PopulateRegistry(const PopulateOptions& options) 
   PopulateResult result;
   result.manifest_digest = image.manifest_digest;
 
-  Session main_session(options.base_url, requests);
+  Session main_session(options.base_url, options.basic_auth, requests);
   absl::StatusOr<int> populated = PopulatedCount(main_session, marker);
   if (!populated.ok()) return populated.status();
   result.reused = std::min(*populated, options.repositories);
@@ -225,7 +234,7 @@ absl::StatusOr<PopulateResult> PopulateRegistry(const PopulateOptions& options) 
     absl::Status first_error;
     std::atomic<bool> failed{false};
     auto work = [&] {
-      Session session(options.base_url, requests);
+      Session session(options.base_url, options.basic_auth, requests);
       while (!failed.load()) {
         const int index = next.fetch_add(1);
         if (index >= options.repositories) return;
@@ -244,7 +253,7 @@ absl::StatusOr<PopulateResult> PopulateRegistry(const PopulateOptions& options) 
         }
         const int finished = done.fetch_add(1) + 1;
         if (finished % 1000 == 0) {
-          std::fprintf(stderr, "poller_bench: populated %d of %d repositories (%.0f s)\n",
+          std::fprintf(stderr, "populated %d of %d repositories (%.0f s)\n",
                        *populated + finished, options.repositories, absl::ToDoubleSeconds(absl::Now() - start));
         }
       }
@@ -266,4 +275,4 @@ absl::StatusOr<PopulateResult> PopulateRegistry(const PopulateOptions& options) 
   return result;
 }
 
-}  // namespace werf::poller::bench
+}  // namespace werf::bench
