@@ -1,8 +1,9 @@
 #include "services/converger/converger.h"
 
-#include <utility>
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -104,6 +105,7 @@ Converger::~Converger() { Stop(); }
 
 void Converger::Start() {
   monitor_->Start();
+  for (int i = 0; i < std::max(1, options_.handlers); ++i) handlers_.emplace_back([this] { RunHandler(); });
   starter_ = std::thread([this] { RunStarter(); });
 }
 
@@ -122,8 +124,14 @@ void Converger::Stop() {
   stopped_ = true;
   stopping_.Notify();
   if (starter_.joinable()) starter_.join();
-  // The hub first: no new requests while the watch stops.
+  // The hub first: no new requests while the watch stops. Queued requests are dropped:
+  // with the stream gone, the hub gives them to another converger.
   hub_->Stop();
+  {
+    absl::MutexLock lock(&queue_mu_);
+    handlers_stopping_ = true;
+  }
+  for (std::thread& handler : handlers_) handler.join();
   monitor_->Stop();
 }
 
@@ -165,17 +173,52 @@ void Converger::OnMessage(hub::StreamId stream, const pb::ConnectResponse& messa
                        {{"sequence", message.sequence()}, {"stream", stream}});
     return;
   }
-  Decision decision = HandleConverge(message.converge());
-  pb::ConnectRequest reply;
-  *reply.mutable_ack() = std::move(decision.ack);
-  reply.mutable_ack()->set_sequence(message.sequence());
-  const bool accepted = reply.ack().accepted();
-  (void)hub_->SendOnStream(stream, std::move(reply));
-  if (!accepted) return;
-  // An adopted Job may have finished long ago: tell the controller what it knows.
-  if (std::optional<pb::JobObservation> latest =
-          monitor_->Latest(message.converge().target_namespace(), decision.job_name)) {
-    (void)hub_->SendOnStream(stream, JobMessage(*latest));
+  pb::ConnectRequest receipt;
+  receipt.mutable_ack()->set_accepted(true);
+  receipt.mutable_ack()->set_receipt(true);
+  receipt.mutable_ack()->set_sequence(message.sequence());
+  (void)hub_->SendOnStream(stream, std::move(receipt));
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back({.stream = stream, .sequence = message.sequence(), .request = message.converge()});
+}
+
+void Converger::RunHandler() {
+  while (true) {
+    QueuedConverge item;
+    std::string bundle;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto next = queue_.end();
+      auto ready = [&] {
+        if (handlers_stopping_) return true;
+        next = std::find_if(queue_.begin(), queue_.end(), [&](const QueuedConverge& q) {
+          return !busy_bundles_.contains(
+              kube::ObjectKey(q.request.bundle().namespace_(), q.request.bundle().name()));
+        });
+        return next != queue_.end();
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      if (handlers_stopping_) return;
+      item = std::move(*next);
+      queue_.erase(next);
+      bundle = kube::ObjectKey(item.request.bundle().namespace_(), item.request.bundle().name());
+      busy_bundles_.insert(bundle);
+    }
+    Decision decision = HandleConverge(item.request);
+    const bool accepted = decision.ack.accepted();
+    pb::ConnectRequest reply;
+    *reply.mutable_ack() = std::move(decision.ack);
+    reply.mutable_ack()->set_sequence(item.sequence);
+    (void)hub_->SendOnStream(item.stream, std::move(reply));
+    if (accepted) {
+      // An adopted Job may have finished long ago: tell the controller what it knows.
+      if (std::optional<pb::JobObservation> latest =
+              monitor_->Latest(item.request.target_namespace(), decision.job_name)) {
+        (void)hub_->SendOnStream(item.stream, JobMessage(*latest));
+      }
+    }
+    absl::MutexLock lock(&queue_mu_);
+    busy_bundles_.erase(bundle);
   }
 }
 

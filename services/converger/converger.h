@@ -1,9 +1,16 @@
 // The converger: takes ConvergeRequests from the controller's hub, runs each as a werf
 // Job (at most one unfinished Job per bundle), and reports every Job's progress back.
 //
-//   hub stream ──ConvergeRequest──▶ HandleConverge ──▶ JobLauncher ──▶ Job + Secret
-//        ▲                               │ Acknowledgement (accepted, or why not)
+//   hub stream ──ConvergeRequest──▶ queue ──▶ HandleConverge ──▶ JobLauncher ──▶ Job + Secret
+//        ▲   receipt (accepted) at once ┘            │ a refusal (why not), later
 //        └────── JobObservation ◀── JobMonitor ◀── informer on werf Jobs
+//
+// A request is acknowledged when it arrives, not when its Job exists: the hub re-sends
+// a request whose acknowledgement is late, and under a burst (a first pass over
+// thousands of bundles) handling takes longer than that, so acknowledging after the
+// work turned every queued request into a duplicate. A received request is not lost:
+// if this converger dies before the Job exists, its stream ends and the hub gives the
+// request to another converger; a refusal is sent as a second acknowledgement.
 //
 // Nothing is kept but soft state: the Jobs themselves are the record. After a restart
 // the monitor re-reads every Job, and each new hub stream receives the latest
@@ -13,11 +20,16 @@
 #define WERF_OPERATOR_SERVICES_CONVERGER_CONVERGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "libs/hub/hub_worker.h"
 #include "libs/api/tenancy.h"
@@ -37,6 +49,9 @@ struct ConvergerOptions {
   JobMonitorOptions monitor{};
   // controller_address, version, capacity...; the kind is always CONVERGER.
   hub::HubWorkerOptions hub{};
+  // Requests handled at once (each is a few API round trips); requests of one bundle
+  // are still handled one at a time, in order.
+  int handlers = 4;
 };
 
 class Converger {
@@ -75,6 +90,14 @@ class Converger {
   void OnMessage(hub::StreamId stream, const pb::ConnectResponse& message);
   void Publish(const pb::JobObservation& observation);
   void RunStarter();
+  // Takes queued requests (of a bundle no other handler holds) until Stop.
+  void RunHandler();
+
+  struct QueuedConverge {
+    hub::StreamId stream = 0;
+    uint64_t sequence = 0;
+    pb::ConvergeRequest request{};
+  };
 
   const ConvergerOptions options_;
   const std::shared_ptr<kube::RestClient> client_;
@@ -82,8 +105,15 @@ class Converger {
   std::unique_ptr<JobMonitor> monitor_;
   std::unique_ptr<hub::HubWorker> hub_;
   std::thread starter_;
+  std::vector<std::thread> handlers_;
   absl::Notification stopping_;
   bool stopped_ = false;
+
+  absl::Mutex queue_mu_;
+  std::deque<QueuedConverge> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // "namespace/name" of bundles whose request a handler is working on.
+  std::set<std::string> busy_bundles_ ABSL_GUARDED_BY(queue_mu_);
+  bool handlers_stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 }  // namespace werf::converger

@@ -75,7 +75,16 @@ JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptio
                           .label_selector = hub::ManagedJobsSelector(),
                           .name = "werf-jobs"}) {
   informer_.AddHandlers(
-      {.on_add = [this](const kube::ObjectPtr& job) { queue_->Add(kube::ObjectKey(*job)); },
+      {.on_add =
+           [this](const kube::ObjectPtr& job) {
+             if (!informer_.HasSynced() && IsFinished(StateOfJob(*job))) {
+               absl::MutexLock lock(&mu_);
+               queue_->AddAfter(kube::ObjectKey(*job),
+                                options_.startup_spread * absl::Uniform(random_, 0.0, 1.0));
+               return;
+             }
+             queue_->Add(kube::ObjectKey(*job));
+           },
        .on_update = [this](const kube::ObjectPtr&,
                            const kube::ObjectPtr& job) { queue_->Add(kube::ObjectKey(*job)); },
        .on_delete =
@@ -130,7 +139,11 @@ absl::Status JobMonitor::Process(const std::string& key) {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
-    PruneLocked(now);
+    if (now - last_housekeeping_ >= options_.housekeeping_interval) {
+      last_housekeeping_ = now;
+      PruneLocked(now);
+    }
+    const ActiveCountUpdate active_count(*this, key);
     if (job == nullptr) {
       const auto tombstone = tombstones_.find(key);
       if (tombstone == tombstones_.end()) return absl::OkStatus();
@@ -151,7 +164,6 @@ absl::Status JobMonitor::Process(const std::string& key) {
         tracked.deleted_at = tracked.deleted_at.value_or(now);
         tombstones_.erase(key);
       }
-      UpdateActiveLocked();
       return absl::OkStatus();
     }
     const JobState state = StateOfJob(*job);
@@ -171,7 +183,6 @@ absl::Status JobMonitor::Process(const std::string& key) {
           PublishLocked(tracked, BaseObservation(*job));
         }
       }
-      UpdateActiveLocked();
       return absl::OkStatus();
     }
   }
@@ -180,6 +191,7 @@ absl::Status JobMonitor::Process(const std::string& key) {
   absl::StatusOr<pb::JobObservation> concluded = Conclude(*job, deleted);
   if (!concluded.ok()) return concluded.status();
   absl::MutexLock lock(&mu_);
+  const ActiveCountUpdate active_count(*this, key);
   Tracked& tracked = tracked_[key];
   if (!tracked.finished) {
     tracked.finished = true;
@@ -190,7 +202,6 @@ absl::Status JobMonitor::Process(const std::string& key) {
     tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());
     tombstones_.erase(key);
   }
-  UpdateActiveLocked();
   return absl::OkStatus();
 }
 
@@ -252,10 +263,19 @@ void JobMonitor::PruneLocked(absl::Time now) {
   }
 }
 
-void JobMonitor::UpdateActiveLocked() {
-  int active = 0;
-  for (const auto& [key, tracked] : tracked_) active += tracked.seen_unfinished && !tracked.finished;
-  ConvergerMetrics::Get().SetActiveJobs(active);
+bool JobMonitor::ActiveLocked(const std::string& key) const {
+  auto it = tracked_.find(key);
+  return it != tracked_.end() && it->second.seen_unfinished && !it->second.finished;
+}
+
+JobMonitor::ActiveCountUpdate::ActiveCountUpdate(JobMonitor& monitor, std::string key)
+    : monitor_(monitor), key_(std::move(key)), was_active_(monitor.ActiveLocked(key_)) {}
+
+JobMonitor::ActiveCountUpdate::~ActiveCountUpdate() {
+  const bool active = monitor_.ActiveLocked(key_);
+  if (active == was_active_) return;
+  monitor_.active_jobs_ += active ? 1 : -1;
+  ConvergerMetrics::Get().SetActiveJobs(monitor_.active_jobs_);
 }
 
 void JobMonitor::ForEachLatest(const std::function<void(const pb::JobObservation&)>& visit) const {

@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -44,6 +45,14 @@ struct JobMonitorOptions {
   // A Job this process created counts as running for deduplication until the informer
   // shows it, but no longer than this (it may have been deleted at once).
   absl::Duration launched_grace = absl::Minutes(2);
+  // Finished Jobs found by the first list (a restart) are concluded (pods, log, Secret:
+  // three API requests each) at random moments within this window, after the Jobs still
+  // running and any new ones: with thousands of retained Jobs, concluding them in list
+  // order kept the in-flight Jobs waiting for minutes.
+  absl::Duration startup_spread = absl::Seconds(60);
+  // Housekeeping (expired tombstones and launches) looks at every tracked Job,
+  // so it runs at most this often rather than once per event.
+  absl::Duration housekeeping_interval = absl::Seconds(1);
 };
 
 class JobMonitor {
@@ -105,7 +114,23 @@ class JobMonitor {
   absl::StatusOr<pb::JobObservation> Conclude(const nlohmann::json& job, bool deleted);
   void PublishLocked(Tracked& tracked, pb::JobObservation observation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void UpdateActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `key` is a Job seen running and not yet finished.
+  bool ActiveLocked(const std::string& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps the active-Jobs count (and its gauge) right across one change of one Job's
+  // tracking, without counting every tracked Job: declared after the lock, so it runs
+  // before the lock is released.
+  class ActiveCountUpdate {
+   public:
+    ActiveCountUpdate(JobMonitor& monitor, std::string key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(monitor.mu_);
+    ~ActiveCountUpdate();
+    ActiveCountUpdate(const ActiveCountUpdate&) = delete;
+    ActiveCountUpdate& operator=(const ActiveCountUpdate&) = delete;
+
+   private:
+    JobMonitor& monitor_;
+    const std::string key_;
+    const bool was_active_;
+  };
 
   const std::shared_ptr<kube::RestClient> client_;
   const JobMonitorOptions options_;
@@ -120,6 +145,9 @@ class JobMonitor {
   // Last known state of Jobs deleted since their key was queued.
   absl::flat_hash_map<std::string, kube::ObjectPtr> tombstones_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Launched> launched_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_housekeeping_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int active_jobs_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace werf::converger

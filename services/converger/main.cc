@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, watch_namespace, "",
           "Only run and watch werf Jobs in this namespace; empty: all namespaces");
 ABSL_FLAG(uint32_t, capacity, 0,
           "Most werf Jobs this converger runs at once (announced to the hub); 0: no limit");
+ABSL_FLAG(int, concurrent_requests, 4,
+          "Converge requests handled at once (each a few API round trips); one bundle's "
+          "requests are still handled in order, one at a time");
 ABSL_FLAG(int64_t, job_deadline_factor, 6,
           "An apply Job's activeDeadlineSeconds is this many times werf's -t plus "
           "--job_deadline_margin: -t bounds each resource's tracking, and a deploy tracks stage "
@@ -85,6 +88,7 @@ int Run() {
   options.hub.controller_address = absl::GetFlag(FLAGS_controller_address);
   options.hub.version = std::string(werf::common::BuildVersion());
   options.hub.capacity = absl::GetFlag(FLAGS_capacity);
+  options.handlers = absl::GetFlag(FLAGS_concurrent_requests);
   absl::StatusOr<std::unique_ptr<werf::converger::Converger>> converger =
       werf::converger::Converger::Create(*client, std::move(options));
   if (!converger.ok()) {

@@ -220,7 +220,9 @@ absl::StatusOr<pb::ConnectRequest> TestHub::WaitFor(
 absl::StatusOr<pb::Acknowledgement> TestHub::WaitForAck(uint64_t sequence, absl::Duration timeout,
                                                         size_t from) {
   absl::StatusOr<pb::ConnectRequest> found = WaitFor(
-      [sequence](const pb::ConnectRequest& m) { return m.has_ack() && m.ack().sequence() == sequence; },
+      [sequence](const pb::ConnectRequest& m) {
+        return m.has_ack() && m.ack().sequence() == sequence && !m.ack().receipt();
+      },
       timeout, from);
   if (!found.ok()) {
     return absl::DeadlineExceededError(

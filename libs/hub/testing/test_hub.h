@@ -62,6 +62,7 @@ class TestHub {
   absl::StatusOr<werf::operator_::v1::ConnectRequest> WaitFor(
       const std::function<bool(const werf::operator_::v1::ConnectRequest&)>& matches,
       absl::Duration timeout, size_t from = 0);
+  // The decision on a request (receipts skipped).
   absl::StatusOr<werf::operator_::v1::Acknowledgement> WaitForAck(uint64_t sequence,
                                                                   absl::Duration timeout,
                                                                   size_t from = 0);

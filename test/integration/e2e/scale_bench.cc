@@ -797,12 +797,15 @@ void ScaleBench::PrintTable() const {
   for (const char* interval : {"idle, 1 poller", "idle, 3 pollers"}) {
     if (!r.contains("intervals") || !r["intervals"].contains(interval)) continue;
     const json& phase = r["intervals"][interval];
-    for (const auto& [kind, count] : phase.value("registry_requests", json::object()).items()) {
+    // Named: a range-for over items() of a temporary would outlive the temporary.
+    const json registry_requests = phase.value("registry_requests", json::object());
+    const json api_requests = phase.value("api_requests", json::object());
+    for (const auto& [kind, count] : registry_requests.items()) {
       row(absl::StrCat("[", interval, "] registry: ", kind), count.dump(),
           kind == "tag list" ? absl::StrCat("= ", repositories, " (one per repository and credentials)") : "");
     }
     double ours = 0;
-    for (const auto& [key, count] : phase.value("api_requests", json::object()).items()) {
+    for (const auto& [key, count] : api_requests.items()) {
       const bool cluster = absl::StrContains(key, " leases") || absl::StrContains(key, " nodes");
       if (!cluster) ours += count.get<double>();
       row(absl::StrCat("[", interval, "] API: ", key), absl::StrFormat("%.0f", count.get<double>()),
