@@ -32,12 +32,33 @@ absl::StatusOr<kube::SecretContent> ReadSecret(kube::RestClient& client,
 
 absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
     const ::werf::operator_::v1::TrackRepository& track) {
+  const std::string& version = track.access().secrets_version();
+  if (!version.empty()) {
+    absl::MutexLock lock(&mu_);
+    auto kept = kept_.find(track.key());
+    if (kept != kept_.end() && kept->second.secrets_version == version) return kept->second.access;
+  }
+  absl::StatusOr<oci::RegistryAccess> access = ReadSecrets(track);
+  if (!access.ok() || version.empty()) return access;
+  absl::MutexLock lock(&mu_);
+  kept_[track.key()] = {.secrets_version = version, .access = *access};
+  return access;
+}
+
+void RegistryAccessReader::Forget(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  kept_.erase(key);
+}
+
+absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::ReadSecrets(
+    const ::werf::operator_::v1::TrackRepository& track) {
   oci::RegistryAccess access;
   // plain_http implies insecure (hub.proto); it goes straight to HTTP, without trying TLS first.
   access.security = track.access().plain_http() ? oci::TransportSecurity::kPlainHttp
                     : track.access().insecure() ? oci::TransportSecurity::kInsecure
                                                 : oci::TransportSecurity::kTls;
   if (!track.access().credentials_secret().name().empty()) {
+    secret_reads_.fetch_add(1, std::memory_order_relaxed);
     absl::StatusOr<kube::SecretContent> secret =
         ReadSecret(*client_, track.access().credentials_secret(), "registry credentials", reader_);
     if (!secret.ok()) return secret.status();
@@ -53,6 +74,7 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
     access.credentials = std::move(*credentials);
   }
   if (!track.access().ca_secret().name().empty()) {
+    secret_reads_.fetch_add(1, std::memory_order_relaxed);
     absl::StatusOr<kube::SecretContent> secret =
         ReadSecret(*client_, track.access().ca_secret(), "registry CA", reader_);
     if (!secret.ok()) return secret.status();

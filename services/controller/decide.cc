@@ -423,7 +423,7 @@ class Decider {
   }
 
   void Track() {
-    out_.track = TrackFor(*spec_, out_.status.latest_tag);
+    out_.track = TrackFor(*spec_, out_.status.latest_tag, in_.cluster.registry_secrets_version);
   }
 
   void Request(JobKind kind, const std::string& config_hash) {

@@ -64,6 +64,9 @@ struct ClusterFacts {
   absl::StatusOr<std::string> values_hash = std::string();
   // Annotations of the target Namespace (where tenancy grants live).
   std::map<std::string, std::string> target_namespace_annotations{};
+  // RegistryAccess.secrets_version: the registry credentials and CA Secrets'
+  // resourceVersions, "" without either.
+  std::string registry_secrets_version{};
 };
 
 struct Refusal {

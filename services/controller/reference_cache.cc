@@ -160,18 +160,26 @@ ClusterFacts ReferenceCache::FactsFor(const BundleSpec& spec) const {
                                       "spec.converge.serviceAccountName");
     return facts;
   }
-  if (!spec.secret_name.empty() &&
-      secrets_->store().Get(kube::ObjectKey(spec.ns, spec.secret_name)) == nullptr) {
-    facts.missing_reference = missing("Secret", spec.ns, spec.secret_name,
-                                      "create the registry credentials Secret or fix spec.registry.secretRef");
-    return facts;
+  std::vector<std::string> versions;
+  if (!spec.secret_name.empty()) {
+    const kube::ObjectPtr secret = secrets_->store().Get(kube::ObjectKey(spec.ns, spec.secret_name));
+    if (secret == nullptr) {
+      facts.missing_reference = missing("Secret", spec.ns, spec.secret_name,
+                                        "create the registry credentials Secret or fix spec.registry.secretRef");
+      return facts;
+    }
+    versions.push_back((*secret)["metadata"].value("resourceVersion", ""));
   }
-  if (!spec.ca_secret_name.empty() &&
-      secrets_->store().Get(kube::ObjectKey(spec.ns, spec.ca_secret_name)) == nullptr) {
-    facts.missing_reference = missing("Secret", spec.ns, spec.ca_secret_name,
-                                      "create the CA Secret (key ca.crt) or fix spec.registry.caSecretRef");
-    return facts;
+  if (!spec.ca_secret_name.empty()) {
+    const kube::ObjectPtr secret = secrets_->store().Get(kube::ObjectKey(spec.ns, spec.ca_secret_name));
+    if (secret == nullptr) {
+      facts.missing_reference = missing("Secret", spec.ns, spec.ca_secret_name,
+                                        "create the CA Secret (key ca.crt) or fix spec.registry.caSecretRef");
+      return facts;
+    }
+    versions.push_back(absl::StrCat("ca:", (*secret)["metadata"].value("resourceVersion", "")));
   }
+  facts.registry_secrets_version = absl::StrJoin(versions, ",");
   std::vector<std::string> parts;
   for (const ValuesSourceSpec& source : spec.values_from) {
     const kube::Informer& informer = source.is_secret ? *secrets_ : *config_maps_;

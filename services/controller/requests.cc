@@ -12,7 +12,7 @@ using ::google::protobuf::util::TimeUtil;
 
 namespace {
 
-pb::RegistryAccess AccessFor(const BundleSpec& spec) {
+pb::RegistryAccess AccessFor(const BundleSpec& spec, const std::string& secrets_version) {
   pb::RegistryAccess access;
   if (!spec.secret_name.empty()) {
     access.mutable_credentials_secret()->set_namespace_(spec.ns);
@@ -24,6 +24,7 @@ pb::RegistryAccess AccessFor(const BundleSpec& spec) {
   }
   access.set_insecure(spec.insecure);
   access.set_plain_http(spec.plain_http);
+  access.set_secrets_version(secrets_version);
   return access;
 }
 
@@ -37,11 +38,12 @@ std::string RepositoryKey(const BundleSpec& spec) {
   return key;
 }
 
-pb::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag) {
+pb::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag,
+                             const std::string& secrets_version) {
   pb::TrackRepository track;
   track.set_key(RepositoryKey(spec));
   track.set_repository(spec.repository);
-  *track.mutable_access() = AccessFor(spec);
+  *track.mutable_access() = AccessFor(spec, secrets_version);
   *track.mutable_poll_interval() =
       TimeUtil::MillisecondsToDuration(absl::ToInt64Milliseconds(spec.poll_interval));
   if (!watched_tag.empty()) track.add_watched_tags(watched_tag);
@@ -87,7 +89,7 @@ pb::ConvergeRequest ConvergeRequestFor(const BundleSpec& spec, const api::Active
   request.mutable_resources()->set_cpu(spec.cpu);
   request.mutable_resources()->set_memory(spec.memory);
   request.set_log_retention_days(spec.log_retention_days);
-  *request.mutable_access() = AccessFor(spec);
+  *request.mutable_access() = AccessFor(spec, /*secrets_version=*/"");  // the converger reads them once
   for (const ValuesSourceSpec& source : spec.values_from) {
     pb::ValuesSource* values = request.add_values_from();
     values->set_kind(source.is_secret ? pb::VALUES_SOURCE_KIND_SECRET

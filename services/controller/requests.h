@@ -15,9 +15,10 @@ namespace werf::controller {
 // when they would make the very same requests.
 std::string RepositoryKey(const BundleSpec& spec);
 
-// The poll demand of one bundle; `watched_tag` ("" for none) is polled for its digest.
-::werf::operator_::v1::TrackRepository TrackFor(const BundleSpec& spec,
-                                                const std::string& watched_tag);
+// The poll demand of one bundle; `watched_tag` ("" for none) is polled for its digest;
+// `secrets_version` is ClusterFacts::registry_secrets_version.
+::werf::operator_::v1::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag,
+                                                const std::string& secrets_version);
 
 // The configuration hash of a converge: everything in the spec that changes what
 // werf does, and the values' digest.

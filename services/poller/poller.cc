@@ -135,6 +135,7 @@ void Poller::Untrack(const std::string& key) {
   if (it == entries_.end()) return;
   schedule_.erase({it->second.next_poll, key});
   entries_.erase(it);  // a poll in flight finds it gone and reports nothing
+  access_reader_->Forget(key);
   PollerMetrics().repositories.Set(static_cast<double>(entries_.size()));
   common::LogDebug("repository unassigned", {{"key", key}});
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/hub/registry_access_reader.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/rest_client.h"
 #include "libs/kube/secret_reader.h"
@@ -18,6 +19,7 @@
 namespace werf::kube_test {
 namespace {
 
+namespace pb = ::werf::operator_::v1;
 using kube::resources::kConfigMaps;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
@@ -152,6 +154,50 @@ TEST_F(RestClientTest, ReadSecretDecodesAndExplainsWhatIsMissing) {
   EXPECT_THAT(std::string(missing.status().message()),
               ::testing::HasSubstr(absl::StrCat("notification sink \"chat\" Secret \"nope\" in namespace \"", ns(),
                                                 "\" not found: create it or fix the bundle")));
+}
+
+// The poller's reader of registry Secrets: with the controller's secrets_version it reads
+// a Secret once per version, not once per poll.
+TEST_F(RestClientTest, RegistryAccessReaderKeepsWhatItReadUntilTheSecretsVersionChanges) {
+  auto basic_auth = [&](const std::string& password) {
+    return nlohmann::json{{"apiVersion", "v1"},
+                          {"kind", "Secret"},
+                          {"metadata", {{"name", "pull"}, {"namespace", ns()}}},
+                          {"type", "kubernetes.io/basic-auth"},
+                          {"stringData", {{"username", "robot"}, {"password", password}}}};
+  };
+  ASSERT_OK(client_->Create(kube::resources::kSecrets, ns(), basic_auth("first")).status());
+  hub::RegistryAccessReader reader(client_);
+  pb::TrackRepository track;
+  track.set_key("registry.test/app#pull");
+  track.set_repository("registry.test/app");
+  track.mutable_access()->mutable_credentials_secret()->set_namespace_(ns());
+  track.mutable_access()->mutable_credentials_secret()->set_name("pull");
+  auto password = [&]() -> std::string {
+    absl::StatusOr<oci::RegistryAccess> access = reader.Read(track);
+    if (!access.ok() || !access->credentials.has_value()) return access.status().ToString();
+    return access->credentials->password;
+  };
+
+  // Without a version (an older controller): every read goes to the API server.
+  EXPECT_EQ(password(), "first");
+  EXPECT_EQ(password(), "first");
+  EXPECT_EQ(reader.secret_reads(), 2);
+
+  track.mutable_access()->set_secrets_version("1");
+  EXPECT_EQ(password(), "first");
+  EXPECT_EQ(password(), "first");
+  EXPECT_EQ(reader.secret_reads(), 3) << "one read for version 1";
+
+  ASSERT_OK(client_->Update(kube::resources::kSecrets, ns(), basic_auth("rotated")).status());
+  EXPECT_EQ(password(), "first") << "the version has not changed yet: what was read is kept";
+  track.mutable_access()->set_secrets_version("2");
+  EXPECT_EQ(password(), "rotated");
+  EXPECT_EQ(reader.secret_reads(), 4);
+
+  reader.Forget(track.key());
+  EXPECT_EQ(password(), "rotated");
+  EXPECT_EQ(reader.secret_reads(), 5) << "forgotten on untrack, read again";
 }
 
 TEST_F(RestClientTest, MergePatchAndJsonPatch) {
