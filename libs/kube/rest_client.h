@@ -106,7 +106,7 @@ class RestClient {
                      const std::function<bool(absl::string_view)>& on_chunk,
                      const std::atomic<bool>* stop);
 
-  // The last `tail_lines` lines of a container's log, at most `limit_bytes`.
+  // The last `tail_lines` lines of a container's log, at most `limit_bytes`. Never retried.
   absl::StatusOr<std::string> PodLogs(absl::string_view ns, absl::string_view pod,
                                       absl::string_view container, int tail_lines,
                                       int64_t limit_bytes);
@@ -124,9 +124,10 @@ class RestClient {
   RestClient(ClusterConfig config, RestOptions options);
 
   // One request with rate limiting, auth, retries and error mapping. Returns the body.
+  // `max_retries` overrides RestOptions::max_retries for this request.
   absl::StatusOr<std::string> Send(absl::string_view method, const std::string& path_and_query,
                                    std::string body, absl::string_view content_type,
-                                   absl::Duration timeout);
+                                   absl::Duration timeout, std::optional<int> max_retries = std::nullopt);
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Headers(
       absl::string_view content_type);
 
