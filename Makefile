@@ -4,7 +4,7 @@
 #   make test-unit  unit tests only
 #   make test       deps + build + lint + every test (unit, smoke, integration)
 #   make run        the whole system locally (see README)
-#   make bench-scale the whole-system scale benchmark (10,000 bundles; about N min; README)
+#   make bench-scale the whole-system scale benchmark (10,000 bundles by default; README "Scale")
 #   make images     the four service images from deploy/docker/Dockerfile, loaded into the test
 #                   bed (scripts/build-images.sh; reuses build/'s binaries)
 #   make clean      remove build/
