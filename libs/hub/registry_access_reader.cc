@@ -28,6 +28,13 @@ absl::StatusOr<kube::SecretContent> ReadSecret(kube::RestClient& client,
   return CredentialsError(secret.status().message());
 }
 
+// plain_http implies insecure (hub.proto); it goes straight to HTTP, without trying TLS first.
+oci::TransportSecurity SecurityOf(const ::werf::operator_::v1::TrackRepository& track) {
+  return track.access().plain_http() ? oci::TransportSecurity::kPlainHttp
+         : track.access().insecure() ? oci::TransportSecurity::kInsecure
+                                     : oci::TransportSecurity::kTls;
+}
+
 }  // namespace
 
 absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
@@ -36,7 +43,13 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::Read(
   if (!version.empty()) {
     absl::MutexLock lock(&mu_);
     auto kept = kept_.find(track.key());
-    if (kept != kept_.end() && kept->second.secrets_version == version) return kept->second.access;
+    if (kept != kept_.end() && kept->second.secrets_version == version) {
+      // Only what came from the Secrets is kept: plainHTTP and insecure may change
+      // under the same key and version.
+      oci::RegistryAccess access = kept->second.access;
+      access.security = SecurityOf(track);
+      return access;
+    }
   }
   absl::StatusOr<oci::RegistryAccess> access = ReadSecrets(track);
   if (!access.ok() || version.empty()) return access;
@@ -53,10 +66,7 @@ void RegistryAccessReader::Forget(const std::string& key) {
 absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::ReadSecrets(
     const ::werf::operator_::v1::TrackRepository& track) {
   oci::RegistryAccess access;
-  // plain_http implies insecure (hub.proto); it goes straight to HTTP, without trying TLS first.
-  access.security = track.access().plain_http() ? oci::TransportSecurity::kPlainHttp
-                    : track.access().insecure() ? oci::TransportSecurity::kInsecure
-                                                : oci::TransportSecurity::kTls;
+  access.security = SecurityOf(track);
   if (!track.access().credentials_secret().name().empty()) {
     secret_reads_.fetch_add(1, std::memory_order_relaxed);
     absl::StatusOr<kube::SecretContent> secret =

@@ -195,6 +195,11 @@ TEST_F(RestClientTest, RegistryAccessReaderKeepsWhatItReadUntilTheSecretsVersion
   EXPECT_EQ(password(), "rotated");
   EXPECT_EQ(reader.secret_reads(), 4);
 
+  track.mutable_access()->set_plain_http(true);
+  ASSERT_OK_AND_ASSIGN(oci::RegistryAccess plain, reader.Read(track));
+  EXPECT_EQ(plain.security, oci::TransportSecurity::kPlainHttp) << "transport settings are never kept";
+  EXPECT_EQ(reader.secret_reads(), 4);
+
   reader.Forget(track.key());
   EXPECT_EQ(password(), "rotated");
   EXPECT_EQ(reader.secret_reads(), 5) << "forgotten on untrack, read again";
