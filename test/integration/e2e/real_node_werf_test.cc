@@ -264,15 +264,33 @@ class RealNodeWerfTest : public ::testing::Test {
   }
 
   // The body of http://<release>.<ns>.svc/ fetched from a pod on the real node (busybox wget).
+  // The page the release's Service answers with, fetched by a pod on the real node. The pod runs
+  // detached and its output is read from its log once it has finished: `kubectl run -i` attaches
+  // after the container started, and a wget that finished first left the attach with nothing
+  // (an empty page and exit 0 in CI, stop 25).
   absl::StatusOr<std::string> FetchThroughService(const std::string& release) {
     const std::string pod = tb::UniqueName("curl");
-    absl::StatusOr<std::string> out = tb::Kubectl(
-        {"run", pod, "-n", ns_, "--image", tb::Env().Value("WERF_TESTBED_REAL_NODE_TEST_IMAGE"),
-         "--image-pull-policy=Never", "--restart=Never", "--rm", "-i", "--quiet", "--command", "--", "sh", "-c",
-         absl::StrCat("for i in 1 2 3 4 5 6 7 8 9 10; do timeout 5 wget -q -O - http://", release, ".", ns_,
-                      ".svc.cluster.local/ && exit 0; sleep 1; done; exit 1")},
-        Timeout(absl::Minutes(2)));
-    return out;
+    absl::Status created =
+        tb::Kubectl({"run", pod, "-n", ns_, "--image", tb::Env().Value("WERF_TESTBED_REAL_NODE_TEST_IMAGE"),
+                     "--image-pull-policy=Never", "--restart=Never", "--command", "--", "sh", "-c",
+                     absl::StrCat("for i in 1 2 3 4 5 6 7 8 9 10; do timeout 5 wget -q -O - http://", release, ".",
+                                  ns_, ".svc.cluster.local/ && exit 0; sleep 1; done; exit 1")})
+            .status();
+    if (!created.ok()) return created;
+    std::string phase;
+    for (const absl::Time deadline = absl::Now() + absl::Minutes(2); absl::Now() < deadline;
+         absl::SleepFor(absl::Milliseconds(500))) {
+      absl::StatusOr<std::string> got = tb::Kubectl({"get", "pod", pod, "-n", ns_, "-o", "jsonpath={.status.phase}"});
+      if (got.ok()) phase = *got;
+      if (phase == "Succeeded" || phase == "Failed") break;
+    }
+    absl::StatusOr<std::string> page = tb::Kubectl({"logs", "-n", ns_, pod});
+    (void)tb::Kubectl({"delete", "pod", pod, "-n", ns_, "--wait=false"});
+    if (phase != "Succeeded") {
+      return absl::UnavailableError(absl::StrCat("pod ", pod, " fetching http://", release, " ended in phase '", phase,
+                                                 "': ", page.ok() ? *page : page.status().ToString()));
+    }
+    return page;
   }
 
   // The controller's werf_operator_controller_drift_corrections_total, summed over its pods
