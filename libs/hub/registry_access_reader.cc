@@ -77,8 +77,10 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::ReadSecrets(
     absl::StatusOr<std::optional<oci::Credentials>> credentials =
         oci::CredentialsFromSecret(secret->type, secret->data, *repository);
     if (!credentials.ok()) {
-      return CredentialsError(absl::StrCat("registry credentials Secret \"",
-                                           track.access().credentials_secret().name(), "\": ",
+      // Named by the spec field, not the Secret: bundles whose Secrets hold the same
+      // content share one poll (RepositoryKey), and the Secret read may be another
+      // namespace's, whose name is not theirs to see.
+      return CredentialsError(absl::StrCat("registry credentials Secret (spec.registry.secretRef): ",
                                            credentials.status().message()));
     }
     access.credentials = std::move(*credentials);
@@ -90,12 +92,11 @@ absl::StatusOr<oci::RegistryAccess> RegistryAccessReader::ReadSecrets(
     if (!secret.ok()) return secret.status();
     auto ca = secret->data.find("ca.crt");
     if (ca == secret->data.end()) {
-      return CredentialsError(absl::StrCat("registry CA Secret \"", track.access().ca_secret().name(),
-                                           "\" has no key \"ca.crt\""));
+      return CredentialsError("registry CA Secret (spec.registry.caSecretRef) has no key \"ca.crt\"");
     }
     if (absl::Status valid = oci::ValidateCaBundle(ca->second); !valid.ok()) {
-      return CredentialsError(absl::StrCat("registry CA Secret \"", track.access().ca_secret().name(),
-                                           "\" key \"ca.crt\": ", valid.message()));
+      return CredentialsError(
+          absl::StrCat("registry CA Secret (spec.registry.caSecretRef) key \"ca.crt\": ", valid.message()));
     }
     access.ca_pem = ca->second;
   }

@@ -93,7 +93,10 @@ void Controller::Start(std::function<void()> on_synced) {
       client_, kube::InformerOptions{.resource = kube::resources::kWerfBundles,
                                      .ns = options_.watch_namespace,
                                      .resync_period = absl::Minutes(10),
-                                     .name = "werfbundles"});
+                                     .name = "werfbundles",
+                                     // Status is written to /status and finalizers patched, so
+                                     // kubectl's copy of the applied object is never needed.
+                                     .transform = kube::DropApplyBookkeeping});
   const auto enqueue = [this](const kube::ObjectPtr& object) { queue_->Add(kube::ObjectKey(*object)); };
   bundles_->AddHandlers({
       .on_add = enqueue,

@@ -8,7 +8,7 @@
 #include "libs/api/json_fields.h"
 #include "libs/common/utf8.h"
 #include "services/controller/requests.h"
-#include "services/controller/tag_selection.h"
+#include "services/controller/tag_set.h"
 
 namespace werf::controller {
 namespace {
@@ -309,7 +309,7 @@ class Decider {
     // nothing.
     const RegistryFacts& facts = in_.registry;
     if (facts.tags_known) {
-      const TagChoice choice = ChooseTag(*facts.tags, spec);
+      const TagChoice choice = facts.tags->Choose(spec);
       if (!choice.tag.has_value()) {
         s.latest_tag.clear();
         s.latest_digest.clear();
@@ -423,7 +423,7 @@ class Decider {
   }
 
   void Track() {
-    out_.track = TrackFor(*spec_, out_.status.latest_tag, in_.cluster.registry_secrets_version);
+    out_.track = TrackFor(*spec_, out_.status.latest_tag, in_.cluster);
   }
 
   void Request(JobKind kind, const std::string& config_hash) {

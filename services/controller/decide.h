@@ -33,6 +33,7 @@
 #include "libs/api/tenancy.h"
 #include "services/controller/bundle_spec.h"
 #include "services/controller/notifications.h"
+#include "services/controller/tag_set.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::controller {
@@ -42,7 +43,7 @@ namespace pb = ::werf::operator_::v1;
 // What the pollers last said about the bundle's repository (soft state).
 struct RegistryFacts {
   bool tags_known = false;
-  std::shared_ptr<const std::vector<std::string>> tags = nullptr;
+  std::shared_ptr<const TagSet> tags = nullptr;  // shared by every bundle of the repository
   std::map<std::string, std::string> digests{};  // watched tag -> digest
   // Set while polls fail.
   std::optional<pb::PollFailed> failure{};
@@ -67,6 +68,9 @@ struct ClusterFacts {
   // RegistryAccess.secrets_version: the registry credentials and CA Secrets'
   // resourceVersions, "" without either.
   std::string registry_secrets_version{};
+  // A keyed hash of those Secrets' type and content (never the content): equal for
+  // bundles whose registry requests would be the same, "" without either Secret.
+  std::string registry_access_identity{};
 };
 
 struct Refusal {

@@ -60,7 +60,7 @@ struct Fixture {
   }
   Json& Spec() { return bundle["spec"]; }
   void SetTags(std::vector<std::string> tags) {
-    in.registry.tags = std::make_shared<const std::vector<std::string>>(std::move(tags));
+    in.registry.tags = std::make_shared<const TagSet>(tags);
   }
   std::string Config(const std::string& values = "values-1") const { return ConfigHash(*in.spec, values); }
 

@@ -78,15 +78,9 @@ int main(int argc, char** argv) {
   std::string lease_namespace = absl::GetFlag(FLAGS_leader_election_namespace);
   if (lease_namespace.empty()) lease_namespace = own_namespace;
   const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(own_namespace);
-  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
-  if (!rest_options.ok()) {
-    werf::common::LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
-    return 1;
-  }
-  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest =
-      werf::kube::RestClient::Create(*config, *rest_options);
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> rest = werf::kube::RestClientFromFlags(*config);
   if (!rest.ok()) {
-    werf::common::LogError("cannot create the Kubernetes client", {{"error", rest.status().ToString()}});
+    werf::common::LogError("no Kubernetes client", {{"error", rest.status().ToString()}});
     return 1;
   }
   std::shared_ptr<werf::kube::RestClient> client = *std::move(rest);

@@ -72,8 +72,8 @@ Observed Controller::Gather(const std::string& key, const nlohmann::json& bundle
   observed.notifications = NotificationSinksOf(
       bundle, references_->NamespaceAnnotation(metadata.value("namespace", ""), kNamespaceNotificationsAnnotation));
   if (observed.spec.ok()) {
-    observed.registry = registry_.Get(RepositoryKey(*observed.spec));
     observed.cluster = references_->FactsFor(*observed.spec);
+    observed.registry = registry_.Get(RepositoryKey(*observed.spec, observed.cluster.registry_access_identity));
   }
   absl::MutexLock lock(&mu_);
   for (const auto& [name, pending] : pending_) {

@@ -79,8 +79,10 @@ Json HashValues(Json object) {
       hashes[key] = common::Sha256Hex(absl::StrCat(field, ":", value.get<std::string>()));
     }
   }
+  const std::string type = object.value("type", "");
   Json kept = KeepMetadata(std::move(object));
   kept["hashes"] = std::move(hashes);
+  if (!type.empty()) kept["type"] = type;  // how a registry Secret's content is read
   return kept;
 }
 
@@ -160,26 +162,35 @@ ClusterFacts ReferenceCache::FactsFor(const BundleSpec& spec) const {
                                       "spec.converge.serviceAccountName");
     return facts;
   }
+  // The registry Secrets: their versions (the poller re-reads on a change) and a keyed
+  // hash of what they hold (bundles with equal content share one poll).
   std::vector<std::string> versions;
-  if (!spec.secret_name.empty()) {
-    const kube::ObjectPtr secret = secrets_->store().Get(kube::ObjectKey(spec.ns, spec.secret_name));
+  std::vector<std::string> contents;
+  const struct {
+    const std::string& name;
+    const char* role;  // "" for the credentials (versions keep their old spelling)
+    const char* fix;
+  } registry_secrets[] = {
+      {spec.secret_name, "", "create the registry credentials Secret or fix spec.registry.secretRef"},
+      {spec.ca_secret_name, "ca:", "create the CA Secret (key ca.crt) or fix spec.registry.caSecretRef"},
+  };
+  for (const auto& wanted : registry_secrets) {
+    if (wanted.name.empty()) continue;
+    const kube::ObjectPtr secret = secrets_->store().Get(kube::ObjectKey(spec.ns, wanted.name));
     if (secret == nullptr) {
-      facts.missing_reference = missing("Secret", spec.ns, spec.secret_name,
-                                        "create the registry credentials Secret or fix spec.registry.secretRef");
+      facts.missing_reference = missing("Secret", spec.ns, wanted.name, wanted.fix);
       return facts;
     }
-    versions.push_back((*secret)["metadata"].value("resourceVersion", ""));
-  }
-  if (!spec.ca_secret_name.empty()) {
-    const kube::ObjectPtr secret = secrets_->store().Get(kube::ObjectKey(spec.ns, spec.ca_secret_name));
-    if (secret == nullptr) {
-      facts.missing_reference = missing("Secret", spec.ns, spec.ca_secret_name,
-                                        "create the CA Secret (key ca.crt) or fix spec.registry.caSecretRef");
-      return facts;
-    }
-    versions.push_back(absl::StrCat("ca:", (*secret)["metadata"].value("resourceVersion", "")));
+    versions.push_back(absl::StrCat(wanted.role, (*secret)["metadata"].value("resourceVersion", "")));
+    contents.push_back(absl::StrCat(wanted.role[0] == '\0' ? "credentials" : "ca", ";", secret->value("type", ""), ";",
+                                    secret->value("hashes", Json::object()).dump()));
   }
   facts.registry_secrets_version = absl::StrJoin(versions, ",");
+  if (!contents.empty()) {
+    const std::string joined = absl::StrJoin(contents, "\n");
+    facts.registry_access_identity = values_key_.empty() ? common::ShortHash(joined)
+                                                         : common::HmacSha256Hex(values_key_, joined).substr(0, 16);
+  }
   std::vector<std::string> parts;
   for (const ValuesSourceSpec& source : spec.values_from) {
     const kube::Informer& informer = source.is_secret ? *secrets_ : *config_maps_;

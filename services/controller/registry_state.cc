@@ -20,10 +20,11 @@ bool RegistryStates::Apply(const pb::RepositoryObservation& observation) {
   };
   switch (observation.change_case()) {
     case pb::RepositoryObservation::kTagsChanged: {
-      std::vector<std::string> tags(observation.tags_changed().tags().begin(),
-                                    observation.tags_changed().tags().end());
-      bool changed = !state.tags_known || state.tags == nullptr || tags != *state.tags;
-      state.tags = std::make_shared<const std::vector<std::string>>(std::move(tags));
+      const std::vector<std::string> listed(observation.tags_changed().tags().begin(),
+                                            observation.tags_changed().tags().end());
+      bool changed = !state.tags_known || state.tags == nullptr || !state.tags->Equals(listed);
+      // An unchanged list keeps its set, and with it the cached choices.
+      if (changed) state.tags = std::make_shared<const TagSet>(listed);
       state.tags_known = true;
       changed |= recovered();  // a successful poll
       return changed;

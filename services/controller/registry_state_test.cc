@@ -41,7 +41,13 @@ TEST(RegistryStatesTest, ASuccessfulPollResetsTheCount) {
   EXPECT_EQ(facts.consecutive_failures, 0);
   EXPECT_FALSE(facts.failure.has_value());
   ASSERT_TRUE(facts.tags_known);
-  EXPECT_EQ(*facts.tags, std::vector<std::string>{"1.0.0"});
+  EXPECT_TRUE(facts.tags->Equals({"1.0.0"}));
+  // The same list again changes nothing and keeps the set (and its cached choices).
+  const TagSet* before = facts.tags.get();
+  EXPECT_FALSE(states.Apply(Tags({"1.0.0"})));
+  EXPECT_EQ(states.Get("registry.example.com/app").tags.get(), before);
+  EXPECT_TRUE(states.Apply(Tags({"1.0.0", "1.1.0"})));
+  EXPECT_NE(states.Get("registry.example.com/app").tags.get(), before);
   states.Apply(Failed(1));
   EXPECT_EQ(states.Get("registry.example.com/app").consecutive_failures, 1);
 }

@@ -30,20 +30,24 @@ pb::RegistryAccess AccessFor(const BundleSpec& spec, const std::string& secrets_
 
 }  // namespace
 
-std::string RepositoryKey(const BundleSpec& spec) {
+std::string RepositoryKey(const BundleSpec& spec, const std::string& access_identity) {
   std::string key = spec.repository;
-  if (!spec.secret_name.empty()) absl::StrAppend(&key, "#", spec.ns, "/", spec.secret_name);
-  if (!spec.ca_secret_name.empty()) absl::StrAppend(&key, "!ca=", spec.ns, "/", spec.ca_secret_name);
+  const bool has_secrets = !spec.secret_name.empty() || !spec.ca_secret_name.empty();
+  if (has_secrets && !access_identity.empty()) {
+    absl::StrAppend(&key, "#access=", access_identity);
+  } else {
+    if (!spec.secret_name.empty()) absl::StrAppend(&key, "#", spec.ns, "/", spec.secret_name);
+    if (!spec.ca_secret_name.empty()) absl::StrAppend(&key, "!ca=", spec.ns, "/", spec.ca_secret_name);
+  }
   if (spec.insecure) absl::StrAppend(&key, "!insecure");
   return key;
 }
 
-pb::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag,
-                             const std::string& secrets_version) {
+pb::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag, const ClusterFacts& cluster) {
   pb::TrackRepository track;
-  track.set_key(RepositoryKey(spec));
+  track.set_key(RepositoryKey(spec, cluster.registry_access_identity));
   track.set_repository(spec.repository);
-  *track.mutable_access() = AccessFor(spec, secrets_version);
+  *track.mutable_access() = AccessFor(spec, cluster.registry_secrets_version);
   *track.mutable_poll_interval() =
       TimeUtil::MillisecondsToDuration(absl::ToInt64Milliseconds(spec.poll_interval));
   if (!watched_tag.empty()) track.add_watched_tags(watched_tag);

@@ -7,18 +7,23 @@
 
 #include "libs/api/bundle_status.h"
 #include "services/controller/bundle_spec.h"
+#include "services/controller/decide.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::controller {
 
 // "repository", plus the credential identity, so bundles share a schedule only
-// when they would make the very same requests.
-std::string RepositoryKey(const BundleSpec& spec);
+// when they would make the very same requests. `access_identity` is
+// ClusterFacts::registry_access_identity: with it, bundles whose credentials and CA
+// Secrets hold the same content share one poll whichever namespace they are in (one
+// tag list per repository and credentials); without it (the Secrets are not known
+// yet) the Secrets' names stand in.
+std::string RepositoryKey(const BundleSpec& spec, const std::string& access_identity);
 
 // The poll demand of one bundle; `watched_tag` ("" for none) is polled for its digest;
-// `secrets_version` is ClusterFacts::registry_secrets_version.
+// `cluster` gives the registry Secrets' identity and versions.
 ::werf::operator_::v1::TrackRepository TrackFor(const BundleSpec& spec, const std::string& watched_tag,
-                                                const std::string& secrets_version);
+                                                const ClusterFacts& cluster);
 
 // The configuration hash of a converge: everything in the spec that changes what
 // werf does, and the values' digest.

@@ -417,24 +417,8 @@ TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) 
   }
   for (const std::string& app : apps) ASSERT_OK(WaitField(app, "{.status.phase}", "Synced"));
 
-  const auto assignments = [&]() {
-    std::multiset<std::string> keys;
-    for (auto& poller : system_->pollers()) {
-      if (!poller->Running()) continue;
-      absl::StatusOr<std::string> out = testbed::RunCommandOk(
-          {"grpcurl", "-plaintext", poller->grpc_address(),
-           "werf.operator.v1.PollerService/ListAssignments"});
-      if (!out.ok()) continue;
-      const nlohmann::json response = nlohmann::json::parse(*out, nullptr, false);
-      for (const auto& a : response.value("assignments", nlohmann::json::array())) {
-        const std::string key = a.value("key", "");
-        if (key.find(base_repository) != std::string::npos) keys.insert(key);
-      }
-    }
-    return keys;
-  };
   const auto each_exactly_once = [&]() -> absl::StatusOr<bool> {
-    const std::multiset<std::string> keys = assignments();
+    const std::multiset<std::string> keys = AssignmentKeys(base_repository);
     if (keys.size() != apps.size()) return false;
     return std::set<std::string>(keys.begin(), keys.end()).size() == apps.size();
   };
@@ -482,6 +466,42 @@ double SumMetric(const ServiceProcess& service, const std::string& metric, const
 // Push first: the test bed's registry-anon notifies the poller's webhook receiver (its
 // notifications.endpoints point at WERF_TESTBED_WEBHOOK_ADDRESS), so a push is deployed at
 // once although the bundle polls only hourly.
+// Bundles whose registry credentials Secrets hold the same content make the same
+// requests, so they share one poll (one tag list per repository and credentials),
+// whatever the Secrets are called; once the contents differ, each has its own.
+TEST_F(EndToEndTest, EqualRegistryCredentialsShareOnePollUntilTheyDiffer) {
+  StartSystem({.gateway = false});
+  ASSERT_OK_AND_ASSIGN(registry_, testbed::GetRegistry(testbed::RegistryFlavour::kBasic));
+  Push({"1.0.0"});
+  for (const char* secret : {"creds-a", "creds-b"}) {
+    ASSERT_OK(Kubectl({"-n", ns_, "create", "secret", "docker-registry", secret, "--docker-server=" + registry_.host,
+                       "--docker-username=" + registry_.username, "--docker-password=" + registry_.password})
+                  .status());
+  }
+  ApplyBundle("a", "    secretRef: {name: creds-a}\n");
+  ApplyBundle("b", "    secretRef: {name: creds-b}\n");
+  ASSERT_OK(WaitField("a", "{.status.phase}", "Synced"));
+  ASSERT_OK(WaitField("b", "{.status.phase}", "Synced"));
+  const auto keys_are = [&](size_t want) {
+    return [&, want]() -> absl::StatusOr<bool> {
+      const std::multiset<std::string> keys = AssignmentKeys(repository_);
+      return keys.size() == want && std::set<std::string>(keys.begin(), keys.end()).size() == want;
+    };
+  };
+  ASSERT_OK(testbed::WaitFor("one poll for both bundles", keys_are(1), absl::Seconds(30)));
+  const std::string shared = *AssignmentKeys(repository_).begin();
+  EXPECT_THAT(shared, ::testing::Not(HasSubstr("creds-"))) << "keyed by content, not by Secret name";
+  EXPECT_THAT(shared, ::testing::Not(HasSubstr(registry_.password)));
+
+  // Different content (an extra key the registry never sees): two polls, both still work.
+  ASSERT_OK(Kubectl({"-n", ns_, "patch", "secret", "creds-b", "--type=merge", "-p", R"({"stringData":{"note":"b"}})"})
+                .status());
+  ASSERT_OK(testbed::WaitFor("a poll each", keys_are(2), absl::Seconds(30)));
+  Push({"1.1.0"});
+  ASSERT_OK(WaitField("a", "{.status.lastAppliedTag}", "1.1.0"));
+  ASSERT_OK(WaitField("b", "{.status.lastAppliedTag}", "1.1.0"));
+}
+
 TEST_F(EndToEndTest, ARegistryPushDeploysAtOnceThroughTheWebhookReceiver) {
   const std::string address = testbed::Env().Value("WERF_TESTBED_WEBHOOK_ADDRESS");
   const std::string token = testbed::Env().Value("WERF_TESTBED_WEBHOOK_TOKEN");

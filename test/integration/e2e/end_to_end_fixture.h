@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "libs/common/testing/status_testing.h"
+#include "nlohmann/json.hpp"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
 
@@ -156,6 +158,25 @@ class EndToEndTest : public ::testing::Test {
   absl::Status ReleaseHeldPods(const std::string& ns) {
     return Kubectl({"-n", ns, "label", "pods", "-l", "testbed.werf.io/hold=true",
                     "testbed.werf.io/hold-"}).status();
+  }
+
+  // The assignment keys held by the running pollers that contain `text` (one entry per
+  // poller holding it), from each poller's ListAssignments, as an operator would ask.
+  std::multiset<std::string> AssignmentKeys(const std::string& text) {
+    std::multiset<std::string> keys;
+    for (auto& poller : system_->pollers()) {
+      if (!poller->Running()) continue;
+      absl::StatusOr<std::string> out = testbed::RunCommandOk(
+          {"grpcurl", "-plaintext", poller->grpc_address(), "werf.operator.v1.PollerService/ListAssignments"});
+      if (!out.ok()) continue;
+      const nlohmann::json response = nlohmann::json::parse(*out, nullptr, false);
+      if (!response.is_object()) continue;
+      for (const auto& a : response.value("assignments", nlohmann::json::array())) {
+        const std::string key = a.value("key", "");
+        if (key.find(text) != std::string::npos) keys.insert(key);
+      }
+    }
+    return keys;
   }
 
   std::unique_ptr<OperatorSystem> system_;
