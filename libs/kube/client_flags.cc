@@ -28,4 +28,18 @@ absl::StatusOr<RestOptions> RestOptionsFromFlags() {
   return options;
 }
 
+absl::StatusOr<std::shared_ptr<RestClient>> RestClientFromFlags(ClusterConfig config) {
+  absl::StatusOr<RestOptions> options = RestOptionsFromFlags();
+  if (!options.ok()) {
+    return absl::Status(options.status().code(),
+                        absl::StrCat("invalid Kubernetes client flags: ", options.status().message()));
+  }
+  absl::StatusOr<std::shared_ptr<RestClient>> client = RestClient::Create(std::move(config), *options);
+  if (!client.ok()) {
+    return absl::Status(client.status().code(),
+                        absl::StrCat("cannot create the Kubernetes client: ", client.status().message()));
+  }
+  return client;
+}
+
 }  // namespace werf::kube

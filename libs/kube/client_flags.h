@@ -6,6 +6,7 @@
 #ifndef WERF_OPERATOR_LIBS_KUBE_CLIENT_FLAGS_H_
 #define WERF_OPERATOR_LIBS_KUBE_CLIENT_FLAGS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/flags/declare.h"
@@ -18,6 +19,8 @@ namespace werf::kube {
 
 // RestOptions with the flags' QPS and burst (validated: qps > 0, burst >= 1).
 absl::StatusOr<RestOptions> RestOptionsFromFlags();
+// A client for `config` with RestOptionsFromFlags(); the error says which step failed.
+absl::StatusOr<std::shared_ptr<RestClient>> RestClientFromFlags(ClusterConfig config);
 
 }  // namespace werf::kube
 

@@ -46,5 +46,23 @@ TEST(RestOptionsFromFlagsTest, RefusesWhatWouldStallOrDisableTheLimiter) {
   }
 }
 
+TEST(RestClientFromFlagsTest, SaysWhichStepFailed) {
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_kube_api_qps, 0);
+  absl::StatusOr<std::shared_ptr<RestClient>> refused = RestClientFromFlags({.server = "https://127.0.0.1:6443"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("invalid Kubernetes client flags: --kube_api_qps"));
+
+  absl::SetFlag(&FLAGS_kube_api_qps, 50);
+  absl::StatusOr<std::shared_ptr<RestClient>> made = RestClientFromFlags({.server = "https://127.0.0.1:6443"});
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_NE(*made, nullptr);
+
+  absl::StatusOr<std::shared_ptr<RestClient>> unconfigured = RestClientFromFlags({});
+  ASSERT_FALSE(unconfigured.ok());
+  EXPECT_THAT(unconfigured.status().message(),
+              HasSubstr("cannot create the Kubernetes client: the cluster configuration has no API server"));
+}
+
 }  // namespace
 }  // namespace werf::kube

@@ -13,16 +13,16 @@
 namespace werf::kube {
 
 struct ClusterConfig {
-  std::string server;           // https://host:port, no trailing slash
-  std::string ca_pem;           // PEM roots for the server; empty means the system roots
-  std::string client_cert_pem;  // client certificate authentication, both or neither
-  std::string client_key_pem;
-  std::shared_ptr<TokenSource> token;  // bearer token authentication; may be null
+  std::string server{};           // https://host:port, no trailing slash
+  std::string ca_pem{};           // PEM roots for the server; empty means the system roots
+  std::string client_cert_pem{};  // client certificate authentication, both or neither
+  std::string client_key_pem{};
+  std::shared_ptr<TokenSource> token{};  // bearer token authentication; may be null
   bool insecure_skip_tls_verify = false;
-  std::string tls_server_name;  // SNI / verification name override
+  std::string tls_server_name{};  // SNI / verification name override
   std::string default_namespace = "default";
   // Where the configuration came from, for messages ("kubeconfig /root/.kube/config").
-  std::string origin;
+  std::string origin{};
 };
 
 // Reads a kubeconfig. `context` empty means current-context. Relative file paths

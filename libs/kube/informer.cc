@@ -71,20 +71,30 @@ absl::StatusOr<std::string> Informer::ListAndReplace() {
   ListOptions list_options{.label_selector = options_.label_selector,
                            .field_selector = options_.field_selector,
                            .limit = options_.list_page_size};
-  absl::StatusOr<ListResult> listed = client_->ListAll(options_.resource, options_.ns, list_options);
-  if (!listed.ok()) return listed.status();
+  // Each page is transformed as it arrives: the raw list of thousands of objects is
+  // never held whole.
+  std::vector<ObjectPtr> fresh;
+  absl::StatusOr<std::string> resource_version =
+      client_->ListEach(options_.resource, options_.ns, list_options, [&](nlohmann::json item) {
+        fresh.push_back(std::make_shared<const nlohmann::json>(Transform(std::move(item))));
+      });
+  if (!resource_version.ok()) return resource_version.status();
   list_count_.fetch_add(1);
 
-  std::vector<ObjectPtr> fresh;
-  fresh.reserve(listed->items.size());
-  for (nlohmann::json& item : listed->items) {
-    fresh.push_back(std::make_shared<const nlohmann::json>(Transform(std::move(item))));
-  }
   // Tell handlers what changed relative to the old cache, as a DeltaFIFO Replace would.
   std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
   changes.reserve(fresh.size());
   for (const ObjectPtr& object : fresh) changes.emplace_back(store_.Get(ObjectKey(*object)), object);
-  const std::vector<ObjectPtr> removed = store_.Replace(fresh);
+  std::vector<ObjectPtr> removed;
+  if (options_.store_projection) {
+    std::vector<ObjectPtr> projected;
+    projected.reserve(fresh.size());
+    for (const ObjectPtr& object : fresh) projected.push_back(Project(object));
+    removed = store_.Replace(std::move(projected));
+  } else {
+    removed = store_.Replace(fresh);
+  }
+  fresh.clear();  // the changes hold what handlers need
 
   std::vector<InformerHandlers> handlers;
   {
@@ -103,17 +113,15 @@ absl::StatusOr<std::string> Informer::ListAndReplace() {
       }
     }
   }
-  SetResourceVersion(listed->resource_version);
-  return listed->resource_version;
+  SetResourceVersion(*resource_version);
+  return *resource_version;
 }
 
-nlohmann::json DropManagedFields(nlohmann::json object) {
-  if (object.is_object()) {
-    auto metadata = object.find("metadata");
-    if (metadata != object.end() && metadata->is_object()) metadata->erase("managedFields");
-  }
-  return object;
+ObjectPtr Informer::Project(const ObjectPtr& object) const {
+  if (!options_.store_projection) return object;
+  return std::make_shared<const nlohmann::json>(options_.store_projection(*object));
 }
+
 
 nlohmann::json Informer::Transform(nlohmann::json object) const {
   return options_.transform ? options_.transform(std::move(object)) : object;
@@ -133,7 +141,7 @@ void Informer::Deliver(const std::string& type, nlohmann::json object) {
     }
     return;
   }
-  ObjectPtr previous = store_.Upsert(shared);
+  ObjectPtr previous = store_.Upsert(Project(shared));
   for (const InformerHandlers& h : handlers) {
     if (previous == nullptr) {
       if (h.on_add) h.on_add(shared);

@@ -27,13 +27,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "libs/kube/object_store.h"
+#include "libs/kube/object_transforms.h"
 #include "libs/kube/resource.h"
 #include "libs/kube/rest_client.h"
 
 namespace werf::kube {
 
-// Removes metadata.managedFields (server-side apply bookkeeping).
-nlohmann::json DropManagedFields(nlohmann::json object);
 
 struct InformerOptions {
   Resource resource;
@@ -52,7 +51,14 @@ struct InformerOptions {
   // The default drops metadata.managedFields, which no controller reads and which is
   // often most of an object's size.
   std::function<nlohmann::json(nlohmann::json)> transform = DropManagedFields;
+  // When set, what the store keeps of each (transformed) object, for a consumer that
+  // holds its own converted copy (the gateway): handlers still receive the whole
+  // transformed object on add and update, but store(), the old object of on_update and
+  // the object of a relist's on_delete (and of a resync) are projections. The result
+  // must keep metadata.namespace, name and resourceVersion.
+  std::function<nlohmann::json(const nlohmann::json&)> store_projection{};
 };
+
 
 struct InformerHandlers {
   std::function<void(const ObjectPtr&)> on_add{};
@@ -95,6 +101,8 @@ class Informer {
   absl::Status WatchOnce(std::string& resource_version);
   void Deliver(const std::string& type, nlohmann::json object);
   nlohmann::json Transform(nlohmann::json object) const;
+  // The store's copy of `object`: itself, or its store_projection.
+  ObjectPtr Project(const ObjectPtr& object) const;
   void SetResourceVersion(const std::string& resource_version);
   bool SleepUnlessStopped(absl::Duration duration);
 

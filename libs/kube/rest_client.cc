@@ -178,19 +178,28 @@ absl::StatusOr<ListResult> RestClient::List(const Resource& resource, absl::stri
 
 absl::StatusOr<ListResult> RestClient::ListAll(const Resource& resource, absl::string_view ns,
                                                const ListOptions& options) {
+  ListResult all;
+  ASSIGN_OR_RETURN(all.resource_version,
+                   ListEach(resource, ns, options, [&all](nlohmann::json item) { all.items.push_back(std::move(item)); }));
+  return all;
+}
+
+absl::StatusOr<std::string> RestClient::ListEach(const Resource& resource, absl::string_view ns,
+                                                 const ListOptions& options,
+                                                 const std::function<void(nlohmann::json item)>& each) {
   ListOptions page_options = options;
-  ASSIGN_OR_RETURN(ListResult all, List(resource, ns, page_options));
-  std::string next = all.continue_token;
-  while (!next.empty()) {
-    page_options.continue_token = next;
+  std::string resource_version;
+  bool first = true;
+  do {
+    ASSIGN_OR_RETURN(ListResult page, List(resource, ns, page_options));
+    if (first) resource_version = page.resource_version;
+    first = false;
+    for (nlohmann::json& item : page.items) each(std::move(item));
+    page_options.continue_token = page.continue_token;
     // A continued list must not name a resourceVersion; the token pins it.
     page_options.resource_version.clear();
-    ASSIGN_OR_RETURN(ListResult page, List(resource, ns, page_options));
-    for (nlohmann::json& item : page.items) all.items.push_back(std::move(item));
-    next = page.continue_token;
-  }
-  all.continue_token.clear();
-  return all;
+  } while (!page_options.continue_token.empty());
+  return resource_version;
 }
 
 absl::StatusOr<nlohmann::json> RestClient::Create(const Resource& resource, absl::string_view ns,

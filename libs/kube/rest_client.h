@@ -77,6 +77,13 @@ class RestClient {
   // Every page, following `continue`; the result's resource_version is the first page's.
   absl::StatusOr<ListResult> ListAll(const Resource& resource, absl::string_view ns,
                                      const ListOptions& options = {});
+  // Every page, following `continue`, handing each item to `each` as its page arrives,
+  // so a large list is never held whole (an informer's first list of 10,000 objects).
+  // Returns the first page's resourceVersion. On an error mid-list some items have
+  // been handed over already; the caller starts again (the token may have expired).
+  absl::StatusOr<std::string> ListEach(const Resource& resource, absl::string_view ns,
+                                       const ListOptions& options,
+                                       const std::function<void(nlohmann::json item)>& each);
   absl::StatusOr<nlohmann::json> Create(const Resource& resource, absl::string_view ns,
                                         const nlohmann::json& object);
   // PUT; the object's metadata.resourceVersion makes it a compare-and-swap (409 Conflict).

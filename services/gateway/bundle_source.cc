@@ -25,9 +25,12 @@ BundleSource::BundleSource(std::shared_ptr<kube::RestClient> client, std::string
                            BundleCache& cache, BundleMetrics* metrics)
     : cache_(cache),
       metrics_(metrics),
+      // The cache keeps each bundle once, converted; the informer's store only what a
+      // relist needs to tell updates and deletions (namespace, name, resourceVersion).
       informer_(std::move(client), kube::InformerOptions{.resource = kube::resources::kWerfBundles,
                                                          .ns = std::move(ns),
-                                                         .name = "gateway-werfbundles"}) {
+                                                         .name = "gateway-werfbundles",
+                                                         .store_projection = kube::IdentityOnly}) {
   informer_.AddHandlers({
       .on_add = [this](const kube::ObjectPtr& object) { Store(object); },
       .on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr& object) { Store(object); },

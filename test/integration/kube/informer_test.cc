@@ -287,5 +287,51 @@ TEST_F(InformerTest, TransformShapesWhatIsStoredAndDelivered) {
   for (const nlohmann::json& object : seen) EXPECT_FALSE(object.contains("data")) << object.dump();
 }
 
+// A store projection (the gateway's): handlers get the whole object on add and update,
+// the store and a relist's deletions only its identity.
+TEST_F(InformerTest, StoreProjectionKeepsOnlyTheIdentityWhileHandlersSeeEverything) {
+  ASSERT_OK(CreateMember("listed", "1"));
+  kube::InformerOptions options{.resource = kConfigMaps,
+                                .ns = ns(),
+                                .label_selector = absl::StrCat(kSetLabel, "=member"),
+                                .store_projection = kube::IdentityOnly};
+  auto informer = std::make_unique<kube::Informer>(client_, options);
+  absl::Mutex mu;
+  std::map<std::string, nlohmann::json> delivered;  // name -> last object a handler got
+  std::vector<nlohmann::json> old_objects;
+  informer->AddHandlers({.on_add =
+                             [&](const kube::ObjectPtr& o) {
+                               absl::MutexLock lock(&mu);
+                               delivered[(*o)["metadata"]["name"]] = *o;
+                             },
+                         .on_update =
+                             [&](const kube::ObjectPtr& old_object, const kube::ObjectPtr& o) {
+                               absl::MutexLock lock(&mu);
+                               delivered[(*o)["metadata"]["name"]] = *o;
+                               old_objects.push_back(*old_object);
+                             }});
+  informer->Start();
+  ASSERT_TRUE(informer->WaitForSync(absl::Seconds(30)));
+  ASSERT_OK(SetV("listed", "2"));
+  ASSERT_OK(testbed::WaitFor("the update", [&]() -> absl::StatusOr<bool> {
+    absl::MutexLock lock(&mu);
+    return delivered.count("listed") && delivered["listed"]["data"].value("v", "") == "2";
+  }, absl::Seconds(30)));
+
+  absl::MutexLock lock(&mu);
+  const kube::ObjectPtr stored = informer->store().Get(absl::StrCat(ns(), "/listed"));
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(stored->size(), 1u) << stored->dump();
+  EXPECT_EQ((*stored)["metadata"]["name"], "listed");
+  EXPECT_EQ((*stored)["metadata"]["namespace"], ns());
+  EXPECT_FALSE((*stored)["metadata"].value("uid", "").empty());
+  EXPECT_EQ((*stored)["metadata"]["resourceVersion"], delivered["listed"]["metadata"]["resourceVersion"]);
+  EXPECT_FALSE(stored->contains("data"));
+  EXPECT_EQ(delivered["listed"]["data"]["v"], "2") << "handlers see the whole object";
+  EXPECT_TRUE(delivered["listed"]["metadata"].contains("labels"));
+  ASSERT_FALSE(old_objects.empty());
+  EXPECT_FALSE(old_objects.back().contains("data")) << "the old object is the stored projection";
+}
+
 }  // namespace
 }  // namespace werf::kube_test

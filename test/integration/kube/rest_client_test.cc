@@ -357,6 +357,20 @@ TEST_F(RestClientTest, ListAllPagesThroughAThousandConfigMaps) {
   EXPECT_EQ(items, static_cast<size_t>(kCount));
   EXPECT_GE(pages, kCount / kPageSize);
   EXPECT_EQ(list_all_requests, pages);
+
+  // ListEach hands items over page by page: by the time the second page is asked for,
+  // the first page's items have been handed over (nothing is held whole).
+  std::vector<int64_t> requests_at_item;
+  const int64_t each_before = client_->requests_sent();
+  ASSERT_OK_AND_ASSIGN(const std::string resource_version,
+                       client_->ListEach(kConfigMaps, ns(), options, [&](nlohmann::json item) {
+                         EXPECT_TRUE(item["metadata"].contains("name"));
+                         requests_at_item.push_back(client_->requests_sent() - each_before);
+                       }));
+  EXPECT_FALSE(resource_version.empty());
+  ASSERT_EQ(requests_at_item.size(), static_cast<size_t>(kCount));
+  EXPECT_EQ(requests_at_item.front(), 1) << "the first page's items came before the second request";
+  EXPECT_EQ(requests_at_item.back(), pages);
 }
 
 }  // namespace
