@@ -388,6 +388,41 @@ TEST_F(ConvergerTest, DriftChecksMapExitCodesToResults) {
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/job-kind"], "drift-check");
 }
 
+// Checks every few minutes would keep dozens of finished Jobs per bundle until their TTL:
+// only the newest drift_checks_kept (3) stay, and the bundle's apply Job is not touched.
+TEST_F(ConvergerTest, OnlyTheNewestDriftChecksOfABundleAreKept) {
+  const std::string ns = Namespace("cv-drift-kept");
+  pb::ConvergeRequest apply = OwnedRequest(ns, "kept", "3.0.0");
+  const size_t from = hub_->received_count();
+  ASSERT_OK_AND_ASSIGN(applied, Converge(*hub_, apply));
+  ASSERT_TRUE(applied.accepted()) << applied.message();
+  ASSERT_OK(hub_->WaitForJob(JobNameOf(apply), pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
+  std::vector<std::string> checks;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    pb::ConvergeRequest check = apply;
+    check.set_kind(pb::JOB_KIND_DRIFT_CHECK);
+    check.set_job_name(hub::JobNameForRequest(check, /*attempt=*/40000000 + attempt));
+    ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, check));
+    ASSERT_TRUE(ack.accepted()) << ack.message();
+    ASSERT_OK(hub_->WaitForJob(check.job_name(), pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
+    checks.push_back(check.job_name());
+    // Distinct creation seconds, so "newest" is the order they were made in.
+    absl::SleepFor(absl::Milliseconds(1100));
+  }
+  std::vector<std::string> left;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(60); absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(500))) {
+    ASSERT_OK_AND_ASSIGN(jobs, ListObjects("jobs", ns, "werf.io/job-kind=drift-check"));
+    left.clear();
+    for (const json& job : jobs) {
+      if (!job["metadata"].contains("deletionTimestamp")) left.push_back(job["metadata"]["name"]);
+    }
+    if (left.size() <= 3) break;
+  }
+  EXPECT_THAT(left, ::testing::UnorderedElementsAre(checks[2], checks[3], checks[4]));
+  EXPECT_TRUE(GetObject("job", ns, JobNameOf(apply)).ok()) << "the apply Job stays";
+}
+
 TEST_F(ConvergerTest, RequestsOutsideTheTenancyModelAreRefusedAndNothingIsCopied) {
   const std::string bundle_ns = Namespace("cv-tenant");
   const std::string other_ns = Namespace("cv-victim");
@@ -555,8 +590,10 @@ TEST_F(ConvergerTest, TtlRemovesTheFinishedJobAndItsSecret) {
 }
 
 // kill -9 of the real binary right after it created a Job; the Job finishes while no
-// converger runs; the restarted converger reports the result and adopts the Job when
-// the request is sent again, creating no second one.
+// converger runs; the restarted converger leaves the finished Job dormant (no pods, log
+// or Secret read) until the request is sent again, as the controller does when a
+// converger goes away; then it adopts the Job, reports its result and creates no
+// second one.
 TEST_F(ConvergerTest, KillDashNineMidJobThenRestartLosesNothingAndDuplicatesNothing) {
   ASSERT_OK_AND_ASSIGN(hub, TestHub::Start());
   const std::vector<std::string> args = {"--kubeconfig=" + testbed::Env().Value("KUBECONFIG"),
@@ -581,13 +618,15 @@ TEST_F(ConvergerTest, KillDashNineMidJobThenRestartLosesNothingAndDuplicatesNoth
   const size_t before_restart = hub->received_count();
   ASSERT_OK_AND_ASSIGN(second, ConvergerProcess::Start(WERF_CONVERGER_BINARY, args));
   ASSERT_OK(hub->WaitForStreams(2, absl::Seconds(60)));
-  ASSERT_OK_AND_ASSIGN(done, hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, before_restart));
-  EXPECT_EQ(done.deploy_report().status(), "deployed");
   ASSERT_EQ(hub->hellos().size(), 2u);
   EXPECT_NE(hub->hellos()[0].worker_id(), hub->hellos()[1].worker_id());
+  // Dormant: nobody asked for it yet.
+  EXPECT_FALSE(hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, absl::Seconds(3), before_restart).ok());
 
   ASSERT_OK_AND_ASSIGN(again, Converge(*hub, request));
   EXPECT_TRUE(again.accepted()) << again.message();
+  ASSERT_OK_AND_ASSIGN(done, hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, before_restart));
+  EXPECT_EQ(done.deploy_report().status(), "deployed");
   ASSERT_OK_AND_ASSIGN(jobs, ListObjects("jobs", ns, hub::BundleJobsSelector(ns, "shop")));
   EXPECT_EQ(jobs.size(), 1u);
 

@@ -73,14 +73,18 @@ JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptio
       informer_(client_, {.resource = kube::resources::kJobs,
                           .ns = options_.watch_namespace,
                           .label_selector = hub::ManagedJobsSelector(),
-                          .name = "werf-jobs"}) {
+                          .name = "werf-jobs",
+                          .transform = JobForMonitor}) {
   informer_.AddHandlers(
       {.on_add =
            [this](const kube::ObjectPtr& job) {
              if (!informer_.HasSynced() && IsFinished(StateOfJob(*job))) {
                absl::MutexLock lock(&mu_);
-               queue_->AddAfter(kube::ObjectKey(*job),
-                                options_.startup_spread * absl::Uniform(random_, 0.0, 1.0));
+               Tracked& tracked = tracked_[kube::ObjectKey(*job)];
+               tracked = Tracked();
+               tracked.uid = Metadata(*job, "uid");
+               tracked.finished = true;  // nothing to publish until someone asks
+               tracked.dormant = true;
                return;
              }
              queue_->Add(kube::ObjectKey(*job));
@@ -190,19 +194,77 @@ absl::Status JobMonitor::Process(const std::string& key) {
   // Finished: read pods and logs without holding the lock.
   absl::StatusOr<pb::JobObservation> concluded = Conclude(*job, deleted);
   if (!concluded.ok()) return concluded.status();
-  absl::MutexLock lock(&mu_);
-  const ActiveCountUpdate active_count(*this, key);
-  Tracked& tracked = tracked_[key];
-  if (!tracked.finished) {
-    tracked.finished = true;
-    if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(*concluded);
-    PublishLocked(tracked, *std::move(concluded));
+  bool trim = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const ActiveCountUpdate active_count(*this, key);
+    Tracked& tracked = tracked_[key];
+    if (!tracked.finished) {
+      tracked.finished = true;
+      trim = !deleted && concluded->kind() == pb::JOB_KIND_DRIFT_CHECK;
+      if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(*concluded);
+      PublishLocked(tracked, *std::move(concluded));
+    }
+    if (deleted) {
+      tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());
+      tombstones_.erase(key);
+    }
   }
-  if (deleted) {
-    tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());
-    tombstones_.erase(key);
-  }
+  if (trim) TrimDriftChecks(*job);
   return absl::OkStatus();
+}
+
+void JobMonitor::TrimDriftChecks(const json& job) {
+  if (options_.drift_checks_kept <= 0) return;
+  const std::string bundle_namespace = Label(job, hub::kLabelBundleNamespace);
+  const std::string bundle_name = Label(job, hub::kLabelBundle);
+  struct Check {
+    std::string created;
+    std::string name;
+    std::string ns;
+    std::string uid;
+    bool published = false;
+  };
+  std::vector<Check> checks;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const kube::ObjectPtr& other : informer_.store().ListByLabel(hub::kLabelBundle, bundle_name)) {
+      if (Label(*other, hub::kLabelBundleNamespace) != bundle_namespace ||
+          Label(*other, hub::kLabelBundle) != bundle_name ||
+          Label(*other, hub::kLabelBundleUid) != Label(job, hub::kLabelBundleUid) ||
+          Label(*other, hub::kLabelJobKind) != hub::JobKindLabel(pb::JOB_KIND_DRIFT_CHECK)) {
+        continue;
+      }
+      // Only Jobs whose result went out: the newest N are kept whatever their state.
+      const auto tracked = tracked_.find(kube::ObjectKey(*other));
+      const bool published = tracked != tracked_.end() && tracked->second.finished &&
+                             tracked->second.uid == Metadata(*other, "uid");
+      checks.push_back({.created = Metadata(*other, "creationTimestamp"),
+                        .name = Metadata(*other, "name"),
+                        .ns = Metadata(*other, "namespace"),
+                        .uid = Metadata(*other, "uid"),
+                        .published = published});
+    }
+  }
+  if (checks.size() <= static_cast<size_t>(options_.drift_checks_kept)) return;
+  // RFC 3339 in UTC sorts as text; the name breaks ties within a second.
+  std::sort(checks.begin(), checks.end(), [](const Check& a, const Check& b) {
+    return std::tie(a.created, a.name) > std::tie(b.created, b.name);
+  });
+  for (size_t i = static_cast<size_t>(options_.drift_checks_kept); i < checks.size(); ++i) {
+    if (!checks[i].published) continue;  // its result is not out yet
+    // By uid: a Job re-created under the name since is not this one.
+    const absl::Status deleted = client_->Delete(kube::resources::kJobs, checks[i].ns, checks[i].name,
+                                                 {.propagation_policy = "Background", .precondition_uid = checks[i].uid});
+    if (!deleted.ok() && !absl::IsNotFound(deleted)) {
+      common::LogWarning("deleting an old drift-check Job failed; the next check tries again",
+                         {{"job", kube::ObjectKey(checks[i].ns, checks[i].name)}, {"error", deleted.ToString()}});
+    } else if (deleted.ok()) {
+      common::LogInfo("deleted an old drift-check Job",
+                      {{"job", kube::ObjectKey(checks[i].ns, checks[i].name)},
+                       {"kept", options_.drift_checks_kept}});
+    }
+  }
 }
 
 absl::StatusOr<pb::JobObservation> JobMonitor::Conclude(const json& job, bool deleted) {
@@ -295,6 +357,13 @@ std::vector<pb::JobObservation> JobMonitor::Snapshot() const {
   return observations;
 }
 
+int JobMonitor::DormantJobs() const {
+  absl::MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [key, tracked] : tracked_) count += tracked.dormant;
+  return count;
+}
+
 std::optional<pb::JobObservation> JobMonitor::Latest(absl::string_view ns, absl::string_view name) const {
   absl::MutexLock lock(&mu_);
   const auto it = tracked_.find(kube::ObjectKey(ns, name));
@@ -333,7 +402,16 @@ int JobMonitor::UnfinishedJobs() const {
 
 void JobMonitor::NoteLaunched(const pb::ConvergeRequest& request, absl::string_view job_name) {
   const std::string key = kube::ObjectKey(request.target_namespace(), job_name);
-  if (informer_.store().Get(key) != nullptr) return;
+  if (informer_.store().Get(key) != nullptr) {
+    absl::MutexLock lock(&mu_);
+    if (auto tracked = tracked_.find(key); tracked != tracked_.end() && tracked->second.dormant) {
+      // Adopted after a restart: the controller still waits for this result.
+      tracked->second.dormant = false;
+      tracked->second.finished = false;
+      queue_->Add(key);
+    }
+    return;
+  }
   absl::MutexLock lock(&mu_);
   launched_[key] = {.bundle_namespace = request.bundle().namespace_(),
                     .bundle_name = request.bundle().name(),

@@ -5,6 +5,14 @@
 //   SUCCEEDED / FAILED  when it finishes, with exit code, deploy report, log tail;
 //   VANISHED   when a Job disappears before it finished (deleted by hand).
 // A finished Job that is later deleted (ttlSecondsAfterFinished) is forgotten quietly.
+// Jobs already finished when this process starts stay dormant: concluding one costs
+// three API requests (pods, log, Secret) and a restart finds thousands retained, whose
+// results the controller has mostly recorded. The controller asks again for every Job
+// it still waits on (it re-sends the ConvergeRequest when a converger goes away), and
+// NoteLaunched on that adoption wakes the Job: it is concluded and published at once.
+// Finished drift checks beyond the newest `drift_checks_kept` of a bundle are deleted
+// once their result was published: checks every few minutes would otherwise keep
+// dozens of Jobs and pods per bundle until their TTL.
 //
 // Informer handlers only enqueue keys; worker threads do the API calls (pods, logs),
 // so a slow log request never stalls the watch.
@@ -21,7 +29,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -45,14 +52,11 @@ struct JobMonitorOptions {
   // A Job this process created counts as running for deduplication until the informer
   // shows it, but no longer than this (it may have been deleted at once).
   absl::Duration launched_grace = absl::Minutes(2);
-  // Finished Jobs found by the first list (a restart) are concluded (pods, log, Secret:
-  // three API requests each) at random moments within this window, after the Jobs still
-  // running and any new ones: with thousands of retained Jobs, concluding them in list
-  // order kept the in-flight Jobs waiting for minutes.
-  absl::Duration startup_spread = absl::Seconds(60);
   // Housekeeping (expired tombstones and launches) looks at every tracked Job,
   // so it runs at most this often rather than once per event.
   absl::Duration housekeeping_interval = absl::Seconds(1);
+  // Finished drift-check Jobs kept per bundle (the newest); 0 keeps all until their TTL.
+  int drift_checks_kept = 3;
 };
 
 class JobMonitor {
@@ -86,8 +90,11 @@ class JobMonitor {
   std::vector<std::string> UnfinishedJobsOf(absl::string_view bundle_namespace,
                                             absl::string_view bundle_name) const;
   int UnfinishedJobs() const;
-  // Tells the monitor about a Job this process just created or adopted.
+  // Tells the monitor about a Job this process just created or adopted; a dormant
+  // finished Job is concluded and published now.
   void NoteLaunched(const pb::ConvergeRequest& request, absl::string_view job_name);
+  // Finished Jobs found by the first list and not concluded (nobody asked yet).
+  int DormantJobs() const;
 
  private:
   struct Tracked {
@@ -98,6 +105,8 @@ class JobMonitor {
     // This process saw the Job unfinished, so its end is counted in the metrics.
     bool seen_unfinished = false;
     bool finished = false;
+    // Finished before this process started, and not concluded until asked for.
+    bool dormant = false;
     std::optional<absl::Time> deleted_at;
   };
   struct Launched {
@@ -113,6 +122,10 @@ class JobMonitor {
   // The observation of a finished Job, with its pods and log (best effort once deleted).
   absl::StatusOr<pb::JobObservation> Conclude(const nlohmann::json& job, bool deleted);
   void PublishLocked(Tracked& tracked, pb::JobObservation observation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes the finished drift checks of `job`'s bundle beyond the newest
+  // drift_checks_kept, among those whose result was published. Best effort: a failed
+  // delete is logged, and the next check of the bundle tries again.
+  void TrimDriftChecks(const nlohmann::json& job) ABSL_LOCKS_EXCLUDED(mu_);
   void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `key` is a Job seen running and not yet finished.
   bool ActiveLocked(const std::string& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -147,7 +160,6 @@ class JobMonitor {
   std::map<std::string, Launched> launched_ ABSL_GUARDED_BY(mu_);
   absl::Time last_housekeeping_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int active_jobs_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace werf::converger

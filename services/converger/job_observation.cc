@@ -83,6 +83,29 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
 }
 
+nlohmann::json JobForMonitor(nlohmann::json job) {
+  if (!job.is_object()) return job;
+  nlohmann::json kept = nlohmann::json::object();
+  if (const auto metadata = job.find("metadata"); metadata != job.end() && metadata->is_object()) {
+    nlohmann::json& out = kept["metadata"] = nlohmann::json::object();
+    for (const char* field : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp",
+                              "deletionTimestamp", "labels", "annotations"}) {
+      if (auto it = metadata->find(field); it != metadata->end()) out[field] = std::move(*it);
+    }
+  }
+  if (auto status = job.find("status"); status != job.end()) kept["status"] = std::move(*status);
+  if (const auto spec = job.find("spec"); spec != job.end() && spec->is_object()) {
+    if (const auto tmpl = spec->find("template"); tmpl != spec->end() && tmpl->is_object()) {
+      if (const auto pod = tmpl->find("spec"); pod != tmpl->end() && pod->is_object()) {
+        if (auto volumes = pod->find("volumes"); volumes != pod->end()) {
+          kept["spec"]["template"]["spec"]["volumes"] = std::move(*volumes);
+        }
+      }
+    }
+  }
+  return kept;
+}
+
 JobState StateOfJob(const json& job) {
   if (TrueCondition(job, "Complete") != nullptr) return JobState::kSucceeded;
   if (TrueCondition(job, "Failed") != nullptr) return JobState::kFailed;

@@ -31,6 +31,14 @@ enum class JobState {
 };
 
 JobState StateOfJob(const nlohmann::json& job);
+
+// What the job monitor keeps of a Job (its informer transform): metadata (identity,
+// creation and deletion times, labels, annotations), status, and the pod template's
+// volumes, which say whether the Job mounts its Secret (redaction fails closed on
+// that). The pod template's containers (image, args, env, resources) are most of a
+// Job's size and nothing the monitor reads: at thousands of retained Jobs they were
+// most of the converger's memory.
+nlohmann::json JobForMonitor(nlohmann::json job);
 inline bool IsFinished(JobState state) {
   return state == JobState::kSucceeded || state == JobState::kFailed;
 }

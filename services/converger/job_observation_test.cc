@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/converger/redaction.h"
 
 namespace werf::converger {
 namespace {
@@ -66,6 +67,38 @@ TEST(StateOfJob, FromConditionsAndStartTime) {
   json false_condition = Job();
   false_condition["status"]["conditions"] = json::array({{{"type", "Complete"}, {"status", "False"}}});
   EXPECT_EQ(StateOfJob(false_condition), JobState::kRunning);
+}
+
+TEST(JobForMonitor, KeepsWhatTheMonitorReadsAndDropsThePodTemplate) {
+  json job = Finished(Job(), true);
+  job["metadata"]["uid"] = "job-uid";
+  job["metadata"]["resourceVersion"] = "42";
+  job["metadata"]["creationTimestamp"] = "2026-11-22T09:59:59Z";
+  job["metadata"]["managedFields"] = json::array({{{"manager", "werf-converger"}}});
+  job["metadata"]["ownerReferences"] = json::array({{{"uid", "bundle-uid"}}});
+  job["spec"] = {{"backoffLimit", 0},
+                 {"template",
+                  {{"metadata", {{"labels", {{"a", "b"}}}}},
+                   {"spec",
+                    {{"containers", json::array({{{"name", "werf"}, {"args", json::array({"bundle", "apply"})}}})},
+                     {"volumes", json::array({{{"name", "inputs"}, {"secret", {{"secretName", "shop-a-0123456789"}}}}})}}}}}};
+  const json kept = JobForMonitor(job);
+
+  // Everything the monitor's readers need gives the same answers.
+  EXPECT_EQ(StateOfJob(kept), JobState::kSucceeded);
+  EXPECT_EQ(BaseObservation(kept).DebugString(), BaseObservation(job).DebugString());
+  EXPECT_TRUE(JobMountsSecret(kept, "shop-a-0123456789"));
+  EXPECT_EQ(kept["metadata"]["uid"], "job-uid");
+  EXPECT_EQ(kept["metadata"]["resourceVersion"], "42");
+  EXPECT_EQ(kept["metadata"]["creationTimestamp"], "2026-11-22T09:59:59Z");
+  EXPECT_EQ(kept["status"], job["status"]);
+  // And the bulk is gone.
+  EXPECT_FALSE(kept["metadata"].contains("managedFields"));
+  EXPECT_FALSE(kept["metadata"].contains("ownerReferences"));
+  EXPECT_FALSE(kept["spec"]["template"]["spec"].contains("containers"));
+  EXPECT_FALSE(kept["spec"]["template"].contains("metadata"));
+  EXPECT_FALSE(kept["spec"].contains("backoffLimit"));
+  EXPECT_LT(kept.dump().size(), job.dump().size());
 }
 
 TEST(BaseObservation, ComesFromTheJobsLabelsAndAnnotations) {

@@ -37,6 +37,9 @@ ABSL_FLAG(absl::Duration, job_deadline_margin, absl::Minutes(5),
           "deadline is its timeout plus this margin");
 ABSL_FLAG(absl::Duration, drift_check_ttl, absl::Hours(1),
           "ttlSecondsAfterFinished of drift-check Jobs (capped by the bundle's logRetentionDays)");
+ABSL_FLAG(int32_t, drift_checks_kept, 3,
+          "finished drift-check Jobs kept per bundle, the newest; older ones are deleted once their "
+          "result was sent (0: keep all until their TTL)");
 ABSL_FLAG(int64_t, ttl_seconds_override, 0,
           "FOR TESTS ONLY: when > 0, ttlSecondsAfterFinished of every Job instead of the bundle's "
           "logRetentionDays");
@@ -64,15 +67,10 @@ int Run() {
   }
   const werf::api::TenancyPolicy tenancy = werf::api::TenancyPolicyFromFlags(
       cluster->origin.rfind("in-cluster", 0) == 0 ? cluster->default_namespace : "werf-operator-system");
-  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
-  if (!rest_options.ok()) {
-    LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
-    return 1;
-  }
   absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> client =
-      werf::kube::RestClient::Create(*std::move(cluster), *rest_options);
+      werf::kube::RestClientFromFlags(*std::move(cluster));
   if (!client.ok()) {
-    LogError("cannot build the Kubernetes client", {{"error", client.status().ToString()}});
+    LogError("no Kubernetes client", {{"error", client.status().ToString()}});
     return 1;
   }
 
@@ -84,6 +82,7 @@ int Run() {
   options.builder.drift_check_ttl = absl::GetFlag(FLAGS_drift_check_ttl);
   options.builder.ttl_seconds_override = absl::GetFlag(FLAGS_ttl_seconds_override);
   options.monitor.watch_namespace = absl::GetFlag(FLAGS_watch_namespace);
+  options.monitor.drift_checks_kept = absl::GetFlag(FLAGS_drift_checks_kept);
   options.tenancy = tenancy;
   options.hub.controller_address = absl::GetFlag(FLAGS_controller_address);
   options.hub.version = std::string(werf::common::BuildVersion());

@@ -37,9 +37,7 @@ absl::Status Run() {
   const std::string origin = cluster->origin;
   // One client for the informer; another for access reviews, whose bursts (a
   // cluster-wide request by a user with many namespaces) must not delay the watch.
-  absl::StatusOr<kube::RestOptions> rest_options = kube::RestOptionsFromFlags();
-  if (!rest_options.ok()) return rest_options.status();
-  absl::StatusOr<std::shared_ptr<kube::RestClient>> watch_client = kube::RestClient::Create(*cluster, *rest_options);
+  absl::StatusOr<std::shared_ptr<kube::RestClient>> watch_client = kube::RestClientFromFlags(*cluster);
   if (!watch_client.ok()) return watch_client.status();
   absl::StatusOr<std::shared_ptr<kube::RestClient>> review_client = kube::RestClient::Create(
       *std::move(cluster), kube::RestOptions{.qps = 100, .burst = 200, .timeout = absl::Seconds(10)});

@@ -43,15 +43,9 @@ int main(int argc, char** argv) {
     werf::common::LogError("cannot configure the Kubernetes client", {{"error", config.status().ToString()}});
     return 1;
   }
-  absl::StatusOr<werf::kube::RestOptions> rest_options = werf::kube::RestOptionsFromFlags();
-  if (!rest_options.ok()) {
-    werf::common::LogError("invalid Kubernetes client flags", {{"error", rest_options.status().ToString()}});
-    return 1;
-  }
-  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> kube_client =
-      werf::kube::RestClient::Create(*config, *rest_options);
+  absl::StatusOr<std::shared_ptr<werf::kube::RestClient>> kube_client = werf::kube::RestClientFromFlags(*config);
   if (!kube_client.ok()) {
-    werf::common::LogError("cannot create the Kubernetes client", {{"error", kube_client.status().ToString()}});
+    werf::common::LogError("no Kubernetes client", {{"error", kube_client.status().ToString()}});
     return 1;
   }
   std::shared_ptr<werf::kube::RestClient> kube = *std::move(kube_client);
