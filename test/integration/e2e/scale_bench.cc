@@ -52,8 +52,10 @@
 #include "libs/kube/resource.h"
 #include "libs/kube/rest_client.h"
 #include "nlohmann/json.hpp"
+#include "test/bench/ghz.h"
 #include "test/bench/process_stats.h"
 #include "test/bench/registry_populator.h"
+#include "test/bench/watch_fanout.h"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
 
@@ -122,7 +124,11 @@ struct Layout {
     if (HasCredentials(repository)) registry["secretRef"] = {{"name", "registry-creds"}};
     return {{"apiVersion", "werf.io/v1alpha1"},
             {"kind", "WerfBundle"},
-            {"metadata", {{"name", Name(bundle)}, {"namespace", Namespace(bundle)}}},
+            // Labels for the gateway's selector scenario: 1 in 40 bundles is team-7 in prod.
+            {"metadata",
+             {{"name", Name(bundle)},
+              {"namespace", Namespace(bundle)},
+              {"labels", {{"team", absl::StrCat("team-", bundle % 20)}, {"tier", bundle % 40 < 20 ? "prod" : "dev"}}}}},
             {"spec", {{"registry", registry}, {"converge", {{"serviceAccountName", "deployer"}}}}}};
   }
 };
@@ -374,6 +380,7 @@ class ScaleBench {
     if (absl::Status s = ControllerRestart(); !s.ok()) return s;
     if (absl::Status s = ConvergerRestart(); !s.ok()) return s;
     if (absl::Status s = ThreePollers(); !s.ok()) return s;
+    if (absl::Status s = GatewayLoad(); !s.ok()) return s;
     return absl::OkStatus();
   }
 
@@ -397,6 +404,7 @@ class ScaleBench {
   absl::Status ControllerRestart();
   absl::Status ConvergerRestart();
   absl::Status ThreePollers();
+  absl::Status GatewayLoad();
 
   std::vector<std::pair<std::string, ServiceProcess*>> Services() {
     std::vector<std::pair<std::string, ServiceProcess*>> services;
@@ -757,6 +765,73 @@ absl::Status ScaleBench::ThreePollers() {
   return IdleInterval("idle, 3 pollers");
 }
 
+// ghz against the gateway holding every bundle, then one change fanned out to 1,000
+// WatchBundles streams. ghz, this process and the gateway share the machine's cores, so
+// ghz's own CPU time per request is reported beside the gateway's.
+absl::Status ScaleBench::GatewayLoad() {
+  ServiceProcess* gateway = system_->gateway();
+  const std::string address = gateway->grpc_address();
+  const std::string method_prefix = "werf.operator.v1.BundleService/";
+  const int total = EnvInt("WERF_BENCH_GHZ_REQUESTS", 20000);
+  (void)bench::RunGhz({.address = address, .method = method_prefix + "GetSummary", .total = 1000});  // warm-up
+  const struct {
+    std::string scenario;
+    std::string method;
+    json request;
+    int total;
+  } scenarios[] = {
+      {"GetBundle, random bundle", "GetBundle",
+       {{"namespace", absl::StrCat("scale-{{mod .RequestNumber ", config_.namespaces, "}}")},
+        {"name", absl::StrCat("b{{printf \"%05d\" (mod .RequestNumber ", config_.bundles, ")}}")}},
+       total},
+      {"ListBundles, page of 100", "ListBundles", {{"page_size", 100}}, total / 4},
+      {"ListBundles, label selector", "ListBundles", {{"label_selector", "team=team-7,tier in (prod)"}}, total / 4},
+      {"GetSummary", "GetSummary", json::object(), total / 4},
+  };
+  json phase = {{"scenarios", json::array()}};
+  for (const auto& s : scenarios) {
+    Progress(absl::StrCat("ghz: ", s.scenario, " (", s.total, " requests)"));
+    const ProcessSample before = SampleProcess(gateway->pid());
+    absl::StatusOr<bench::GhzFigures> ran =
+        bench::RunGhz({.address = address, .method = method_prefix + s.method, .request = s.request, .total = s.total});
+    if (!ran.ok()) return absl::Status(ran.status().code(), absl::StrCat("ghz ", s.scenario, ": ", ran.status().message()));
+    const ProcessSample after = SampleProcess(gateway->pid());
+    phase["scenarios"].push_back(
+        {{"scenario", s.scenario}, {"count", ran->count}, {"errors", ran->errors}, {"rps", ran->rps},
+         {"p50_ms", ran->p50_ms}, {"p99_ms", ran->p99_ms}, {"ghz_cpu_ms", ran->ghz_cpu_ms},
+         {"gateway_cpu_ms", ran->count > 0 ? (after.cpu_seconds - before.cpu_seconds) * 1000 / ran->count : -1}});
+  }
+
+  // 1,000 streams on one namespace (each snapshot is that namespace's bundles), then a
+  // reconcile request on one of its bundles: its annotation, then its status, change.
+  const int bundle = 7 % config_.bundles;
+  Progress("opening 1000 WatchBundles streams");
+  absl::StatusOr<std::unique_ptr<bench::WatchFanout>> fanout =
+      bench::WatchFanout::Open({.address = address, .streams = 1000, .watch_namespace = layout_.Namespace(bundle)});
+  if (!fanout.ok()) return fanout.status();
+  absl::StatusOr<bench::WatchFanoutFigures> fanned = (*fanout)->Measure(
+      layout_.Namespace(bundle), layout_.Name(bundle), [&] {
+        return admin_
+            ->Patch(kube::resources::kWerfBundles, layout_.Namespace(bundle), layout_.Name(bundle),
+                    kube::PatchType::kMerge,
+                    {{"metadata",
+                      {{"annotations",
+                        {{"werf.io/reconcile-requested-at", absl::StrCat(absl::ToUnixMicros(absl::Now()))}}}}}})
+            .status();
+      });
+  if (!fanned.ok()) return fanned.status();
+  phase["watch_fanout"] = {{"streams", fanned->streams},
+                           {"received", fanned->received},
+                           {"open_seconds", fanned->open_seconds},
+                           {"trigger_to_first_ms", fanned->trigger_to_first_ms},
+                           {"trigger_to_last_ms", fanned->trigger_to_last_ms},
+                           {"first_to_last_ms", fanned->first_to_last_ms}};
+  phase["gateway_rss_mib"] = MiB(SampleProcess(gateway->pid()).rss);
+  report_["gateway"] = phase;
+  Progress(absl::StrCat("gateway: ", phase.dump()));
+  return absl::OkStatus();
+}
+
 void ScaleBench::PrintTable() const {
   const json& r = report_;
   const int n = config_.bundles;
@@ -829,6 +904,30 @@ void ScaleBench::PrintTable() const {
   row("controller restart: Jobs created", value({"controller_restart", "jobs_created"}), "0");
   row("converger restart -> in-flight bundles Synced (s)", value({"converger_restart", "to_all_synced_seconds"}),
       "<= 30");
+  if (r.contains("gateway")) {
+    const json& gateway = r["gateway"];
+    const std::map<std::string, std::string> targets = {{"GetBundle, random bundle", "p99 <= 2"},
+                                                        {"ListBundles, page of 100", "p99 <= 20"}};
+    for (const json& s : gateway["scenarios"]) {
+      const std::string scenario = s.value("scenario", "");
+      const auto target = targets.find(scenario);
+      row(absl::StrCat("gateway ", scenario, " p50 / p99 (ms)"),
+          absl::StrFormat("%.2f / %.2f", s.value("p50_ms", 0.0), s.value("p99_ms", 0.0)),
+          target == targets.end() ? "" : target->second);
+      row(absl::StrCat("gateway ", scenario, " req/s, errors"),
+          absl::StrFormat("%.0f, %lld", s.value("rps", 0.0), static_cast<long long>(s.value("errors", int64_t{0}))), "");
+      row(absl::StrCat("gateway ", scenario, " CPU ms/request: gateway / ghz"),
+          absl::StrFormat("%.3f / %.3f", s.value("gateway_cpu_ms", 0.0), s.value("ghz_cpu_ms", 0.0)),
+          "(ghz shares the cores)");
+    }
+    const json fanout = gateway.value("watch_fanout", json::object());
+    row("gateway 1,000 watchers: change -> last stream (ms)",
+        absl::StrFormat("%.1f", fanout.value("trigger_to_last_ms", -1.0)), "");
+    row("gateway 1,000 watchers: first -> last stream (ms)",
+        absl::StrFormat("%.1f", fanout.value("first_to_last_ms", -1.0)), "<= 100");
+    row("gateway 1,000 watchers: streams that got it",
+        absl::StrCat(fanout.value("received", 0), " / ", fanout.value("streams", 0)), "all");
+  }
   std::fflush(stdout);
 }
 
