@@ -23,6 +23,7 @@
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/bench/ghz.h"
 
 ABSL_FLAG(int, bundles, 10000, "WerfBundles to create");
 ABSL_FLAG(int, create_threads, 16, "parallel API requests while creating them");
@@ -163,35 +164,26 @@ struct Figures {
   double p99_ms = 0;
   double average_ms = 0;
   double gateway_cpu_ms = 0;  // the gateway's CPU time per request (ghz's own is not in it)
+  double ghz_cpu_ms = 0;      // ghz's own, on the same cores
 };
 
 absl::StatusOr<Figures> RunGhz(const std::string& scenario, const std::string& address,
                                const std::string& method, const nlohmann::json& request, int total) {
-  std::vector<std::string> argv = {
-      "ghz", "--insecure", "--call", absl::StrCat("werf.operator.v1.BundleService/", method),
-      "-d", request.dump(), "-c", std::to_string(absl::GetFlag(FLAGS_concurrency)),
-      "--connections", std::to_string(absl::GetFlag(FLAGS_connections)), "-n", std::to_string(total),
-      "--format", "json", address};
-  absl::StatusOr<testbed::CommandResult> ran =
-      testbed::RunCommand(argv, {.stdin_data = "", .timeout = absl::Minutes(10), .env = {}, .working_dir = ""});
+  absl::StatusOr<::werf::bench::GhzFigures> ran = ::werf::bench::RunGhz({.address = address,
+                                                         .method = absl::StrCat("werf.operator.v1.BundleService/", method),
+                                                         .request = request,
+                                                         .total = total,
+                                                         .concurrency = absl::GetFlag(FLAGS_concurrency),
+                                                         .connections = absl::GetFlag(FLAGS_connections)});
   if (!ran.ok()) return ran.status();
-  const nlohmann::json report = nlohmann::json::parse(ran->out, nullptr, false);
-  if (!report.is_object()) {
-    return absl::InternalError(absl::StrCat("ghz printed no report (exit ", ran->exit_code, "): ", ran->err));
-  }
-  Figures figures{.scenario = scenario};
-  figures.count = report.value("count", int64_t{0});
-  figures.rps = report.value("rps", 0.0);
-  figures.average_ms = report.value("average", 0.0) / 1e6;
-  for (const nlohmann::json& bucket : report.value("latencyDistribution", nlohmann::json::array())) {
-    if (bucket.value("percentage", 0) == 50) figures.p50_ms = bucket.value("latency", 0.0) / 1e6;
-    if (bucket.value("percentage", 0) == 99) figures.p99_ms = bucket.value("latency", 0.0) / 1e6;
-  }
-  const nlohmann::json codes = report.value("statusCodeDistribution", nlohmann::json::object());
-  for (const auto& [code, n] : codes.items()) {
-    if (code != "OK" && n.is_number_integer()) figures.errors += n.get<int64_t>();
-  }
-  return figures;
+  return Figures{.scenario = scenario,
+                 .count = ran->count,
+                 .errors = ran->errors,
+                 .rps = ran->rps,
+                 .p50_ms = ran->p50_ms,
+                 .p99_ms = ran->p99_ms,
+                 .average_ms = ran->average_ms,
+                 .ghz_cpu_ms = ran->ghz_cpu_ms};
 }
 
 int Run() {
@@ -283,8 +275,8 @@ int Run() {
   }
   std::printf("gateway ready (first list cached) %s after start\n\n",
               absl::FormatDuration(absl::Trunc(ready_time, absl::Milliseconds(1))).c_str());
-  std::printf("%-38s %8s %9s %9s %9s %11s %7s %14s\n", "scenario", "requests", "p50 ms", "p99 ms",
-              "avg ms", "requests/s", "errors", "gateway CPU ms");
+  std::printf("%-38s %8s %9s %9s %9s %11s %7s %14s %10s\n", "scenario", "requests", "p50 ms", "p99 ms",
+              "avg ms", "requests/s", "errors", "gateway CPU ms", "ghz CPU ms");
   nlohmann::json report = {{"bundles", bundles},
                            {"concurrency", absl::GetFlag(FLAGS_concurrency)},
                            {"connections", absl::GetFlag(FLAGS_connections)},
@@ -296,12 +288,13 @@ int Run() {
                            {"rss_peak_bytes", rss_peak},
                            {"scenarios", nlohmann::json::array()}};
   for (const Figures& f : results) {
-    std::printf("%-38s %8lld %9.2f %9.2f %9.2f %11.0f %7lld %14.3f\n", f.scenario.c_str(),
+    std::printf("%-38s %8lld %9.2f %9.2f %9.2f %11.0f %7lld %14.3f %10.3f\n", f.scenario.c_str(),
                 static_cast<long long>(f.count), f.p50_ms, f.p99_ms, f.average_ms, f.rps,
-                static_cast<long long>(f.errors), f.gateway_cpu_ms);
+                static_cast<long long>(f.errors), f.gateway_cpu_ms, f.ghz_cpu_ms);
     report["scenarios"].push_back({{"scenario", f.scenario}, {"p50_ms", f.p50_ms}, {"p99_ms", f.p99_ms},
                                    {"average_ms", f.average_ms}, {"rps", f.rps}, {"errors", f.errors},
-                                   {"count", f.count}, {"gateway_cpu_ms_per_request", f.gateway_cpu_ms}});
+                                   {"count", f.count}, {"gateway_cpu_ms_per_request", f.gateway_cpu_ms},
+                                   {"ghz_cpu_ms_per_request", f.ghz_cpu_ms}});
   }
   double load[3] = {0, 0, 0};
   if (::getloadavg(load, 3) == 3) report["load_average_1m"] = load[0];
