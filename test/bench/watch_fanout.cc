@@ -48,6 +48,8 @@ class WatchFanout::Stream : public grpc::ClientReadReactor<pb::WatchBundlesRespo
   bool synced_ = false;  // only touched by this stream's reactions, which gRPC serialises
 };
 
+WatchFanout::WatchFanout(WatchFanoutOptions options) : options_(std::move(options)) {}
+
 absl::StatusOr<std::unique_ptr<WatchFanout>> WatchFanout::Open(const WatchFanoutOptions& options) {
   std::unique_ptr<WatchFanout> fanout(new WatchFanout(options));
   {

@@ -54,7 +54,7 @@ class WatchFanout {
   class Stream;  // one WatchBundles call (defined in the .cc)
 
  private:
-  explicit WatchFanout(WatchFanoutOptions options) : options_(std::move(options)) {}
+  explicit WatchFanout(WatchFanoutOptions options);  // in the .cc, where Stream is complete
   friend class Stream;
   void NoteSynced();
   void NoteModified(int stream, const std::string& ns, const std::string& name);

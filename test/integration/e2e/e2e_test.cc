@@ -195,6 +195,32 @@ TEST_F(EndToEndTest, ControllerKilledMidJobLeavesNoDuplicateJobAndTheRightStatus
   EXPECT_EQ(Jobs("web").size(), 1u);
 }
 
+// The converger is killed while its Job runs, and the Job finishes while none runs. The
+// restarted converger leaves finished Jobs dormant; the controller, which lost its
+// converger, asks again for the Job it waits on, and that adoption brings the result:
+// Synced with that Job, and no second one.
+TEST_F(EndToEndTest, ConvergerKilledMidJobDeliversTheResultOnceBackWithoutASecondJob) {
+  StartSystem({.gateway = false});
+  Push({"1.0.0"});
+  ApplyBundle("web", "", kHold);
+  ASSERT_OK(WaitForHeldPod(ns_));
+  const std::vector<std::string> jobs = Jobs("web");
+  ASSERT_EQ(jobs.size(), 1u);
+  system_->convergers()[0]->Kill();
+  ASSERT_OK(ReleaseHeldPods(ns_));
+  const std::pair<std::string, std::string> job = absl::StrSplit(jobs[0], '/');
+  ASSERT_OK(testbed::WaitForJsonPath({"job", job.second, job.first},
+                                     R"({.status.conditions[?(@.type=="Complete")].status})", "True",
+                                     absl::Seconds(90))
+                .status());
+  EXPECT_EQ(*Field("web", "{.status.phase}"), "Syncing") << "nobody has told the controller yet";
+  ASSERT_TRUE(system_->AddConverger().ok());
+  ASSERT_OK(WaitField("web", "{.status.phase}", "Synced", absl::Seconds(90)));
+  EXPECT_EQ(*Field("web", "{.status.lastAppliedTag}"), "1.0.0");
+  EXPECT_EQ(*Field("web", "{.status.history[0].jobName}"), job.second);
+  EXPECT_EQ(Jobs("web"), jobs);
+}
+
 TEST_F(EndToEndTest, JobDeletedByHandIsRecordedAndRetried) {
   StartSystem({.gateway = false});
   Push({"1.0.0"});

@@ -333,5 +333,31 @@ TEST_F(InformerTest, StoreProjectionKeepsOnlyTheIdentityWhileHandlersSeeEverythi
   EXPECT_FALSE(old_objects.back().contains("data")) << "the old object is the stored projection";
 }
 
+// metadata_only lists and watches PartialObjectMetadata: the server sends no data, for
+// listed and for watched objects alike, and labels and annotations still arrive.
+TEST_F(InformerTest, MetadataOnlyGetsNeitherDataNorSpecFromTheServer) {
+  ASSERT_OK(CreateMember("listed", "1"));
+  kube::InformerOptions options{.resource = kConfigMaps,
+                                .ns = ns(),
+                                .label_selector = absl::StrCat(kSetLabel, "=member"),
+                                .metadata_only = true};
+  auto informer = std::make_unique<kube::Informer>(client_, options);
+  informer->Start();
+  ASSERT_TRUE(informer->WaitForSync(absl::Seconds(30)));
+  ASSERT_OK(CreateMember("watched", "2"));
+  ASSERT_OK(testbed::WaitFor("the watched object", [&]() -> absl::StatusOr<bool> {
+    return informer->store().Get(absl::StrCat(ns(), "/watched")) != nullptr;
+  }, absl::Seconds(30)));
+  for (const char* name : {"listed", "watched"}) {
+    const kube::ObjectPtr object = informer->store().Get(absl::StrCat(ns(), "/", name));
+    ASSERT_NE(object, nullptr) << name;
+    EXPECT_EQ(object->value("kind", ""), "PartialObjectMetadata") << object->dump();
+    EXPECT_EQ(object->value("apiVersion", ""), "meta.k8s.io/v1") << object->dump();
+    EXPECT_FALSE(object->contains("data")) << object->dump();
+    EXPECT_EQ((*object)["metadata"]["labels"][kSetLabel], "member") << object->dump();
+    EXPECT_FALSE((*object)["metadata"].value("resourceVersion", "").empty());
+  }
+}
+
 }  // namespace
 }  // namespace werf::kube_test
