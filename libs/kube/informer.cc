@@ -70,7 +70,8 @@ bool Informer::SleepUnlessStopped(absl::Duration duration) {
 absl::StatusOr<std::string> Informer::ListAndReplace() {
   ListOptions list_options{.label_selector = options_.label_selector,
                            .field_selector = options_.field_selector,
-                           .limit = options_.list_page_size};
+                           .limit = options_.list_page_size,
+                           .metadata_only = options_.metadata_only};
   // Each page is transformed as it arrives: the raw list of thousands of objects is
   // never held whole.
   std::vector<ObjectPtr> fresh;
@@ -160,7 +161,8 @@ absl::Status Informer::WatchOnce(std::string& resource_version) {
                              .field_selector = options_.field_selector,
                              .timeout_seconds =
                                  std::max(1, static_cast<int>(absl::ToInt64Seconds(timeout))),
-                             .allow_bookmarks = true};
+                             .allow_bookmarks = true,
+                             .metadata_only = options_.metadata_only};
   WatchStreamParser parser;
   absl::Status stream_error;  // an ERROR event, or a malformed stream
   const absl::Status watched = client_->Watch(

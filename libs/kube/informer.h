@@ -40,6 +40,10 @@ struct InformerOptions {
   std::string label_selector{};
   std::string field_selector{};
   int64_t list_page_size = 500;
+  // List and watch PartialObjectMetadata (metadata only, as client-go's metadata
+  // informers): for caches that only need to know an object exists and its labels and
+  // annotations, the server sends nothing else.
+  bool metadata_only = false;
   // Watches end after a random time in [min_watch_timeout, 2 * min_watch_timeout).
   absl::Duration min_watch_timeout = absl::Minutes(5);
   absl::Duration resync_period = absl::ZeroDuration();  // zero: no resync

@@ -11,7 +11,16 @@
 #include "libs/kube/api_error.h"
 
 namespace werf::kube {
+
 namespace {
+
+// What client-go's metadata client asks for (k8s.io/client-go/metadata), in JSON: the
+// server converts each object to meta.k8s.io/v1 PartialObjectMetadata, with a plain
+// list (or object) as the fallback of servers that cannot.
+constexpr absl::string_view kAcceptMetadataList =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+constexpr absl::string_view kAcceptMetadata =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
 std::string QueryEscape(absl::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -88,9 +97,9 @@ RestClient::RestClient(ClusterConfig config, RestOptions options)
       limiter_(options_.qps, options_.burst) {}
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Headers(
-    absl::string_view content_type) {
+    absl::string_view content_type, absl::string_view accept) {
   std::vector<std::pair<std::string, std::string>> headers = {
-      {"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+      {"Accept", accept.empty() ? "application/json" : std::string(accept)}, {"User-Agent", options_.user_agent}};
   if (!content_type.empty()) headers.emplace_back("Content-Type", std::string(content_type));
   if (config_.token != nullptr) {
     ASSIGN_OR_RETURN(std::string token, config_.token->Token());
@@ -102,7 +111,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Hea
 absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
                                              const std::string& path_and_query, std::string body,
                                              absl::string_view content_type,
-                                             absl::Duration timeout, std::optional<int> max_retries) {
+                                             absl::Duration timeout, std::optional<int> max_retries,
+                                             absl::string_view accept) {
   const std::string what = absl::StrCat(method, " ", path_and_query);
   const int retries = max_retries.value_or(options_.max_retries);
   absl::StatusOr<common::ExponentialBackoff> backoff = common::ExponentialBackoff::Create(
@@ -115,7 +125,7 @@ absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
   absl::Status last;
   for (int attempt = 0; attempt <= retries; ++attempt) {
     limiter_.Wait();
-    ASSIGN_OR_RETURN(request.headers, Headers(body.empty() ? content_type : content_type));
+    ASSIGN_OR_RETURN(request.headers, Headers(content_type, accept));
     requests_sent_.fetch_add(1);
     absl::StatusOr<HttpResponse> response = transport_.Perform(request);
     const bool retries_left = attempt < retries;
@@ -162,7 +172,8 @@ absl::StatusOr<ListResult> RestClient::List(const Resource& resource, absl::stri
       .Add("continue", options.continue_token)
       .Add("resourceVersion", options.resource_version);
   const std::string path = resource.Path(ns) + query.str();
-  ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout));
+  ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout, std::nullopt,
+                                          options.metadata_only ? kAcceptMetadataList : ""));
   ASSIGN_OR_RETURN(nlohmann::json list, ParseObject(body, path));
   ListResult result;
   if (list.contains("items") && list["items"].is_array()) {
@@ -276,7 +287,7 @@ absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
       .Add("allowWatchBookmarks", options.allow_bookmarks ? "true" : "");
   const std::string path = resource.Path(ns) + query.str();
   limiter_.Wait();
-  ASSIGN_OR_RETURN(auto headers, Headers(""));
+  ASSIGN_OR_RETURN(auto headers, Headers("", options.metadata_only ? kAcceptMetadata : ""));
   // A refusal's body (a Status object) is not streamed: the transport collects it.
   HttpRequest request{.method = "GET",
                       .url = config_.server + path,

@@ -40,6 +40,9 @@ struct ListOptions {
   int64_t limit = 0;  // page size; 0 lets the server decide
   std::string continue_token{};
   std::string resource_version{};
+  // Items as PartialObjectMetadata (apiVersion meta.k8s.io/v1: metadata only), as
+  // client-go's metadata informers ask for them: the server sends no spec, data or status.
+  bool metadata_only = false;
 };
 
 struct ListResult {
@@ -54,6 +57,8 @@ struct WatchOptions {
   std::string field_selector{};
   int timeout_seconds = 300;  // server-side end of the watch
   bool allow_bookmarks = true;
+  // Event objects as PartialObjectMetadata (see ListOptions::metadata_only).
+  bool metadata_only = false;
 };
 
 struct DeleteOptions {
@@ -132,11 +137,13 @@ class RestClient {
 
   // One request with rate limiting, auth, retries and error mapping. Returns the body.
   // `max_retries` overrides RestOptions::max_retries for this request.
+  // `accept` overrides the Accept header (metadata-only lists).
   absl::StatusOr<std::string> Send(absl::string_view method, const std::string& path_and_query,
                                    std::string body, absl::string_view content_type,
-                                   absl::Duration timeout, std::optional<int> max_retries = std::nullopt);
+                                   absl::Duration timeout, std::optional<int> max_retries = std::nullopt,
+                                   absl::string_view accept = "");
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Headers(
-      absl::string_view content_type);
+      absl::string_view content_type, absl::string_view accept = "");
 
   const ClusterConfig config_;
   const RestOptions options_;

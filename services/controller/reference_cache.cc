@@ -19,13 +19,14 @@ constexpr char kNotHelmReleases[] = "type!=helm.sh/release.v1";
 std::unique_ptr<kube::Informer> MakeInformer(std::shared_ptr<kube::RestClient> client,
                                              const kube::Resource& resource, std::string ns,
                                              std::function<Json(Json)> transform,
-                                             std::string field_selector,
+                                             std::string field_selector, bool metadata_only,
                                              const std::function<void(const std::string&)>& on_change,
                                              std::string kind) {
   auto informer = std::make_unique<kube::Informer>(
       std::move(client), kube::InformerOptions{.resource = resource,
                                                .ns = std::move(ns),
                                                .field_selector = std::move(field_selector),
+                                               .metadata_only = metadata_only,
                                                .name = absl::StrCat("references-", resource.resource),
                                                .transform = std::move(transform)});
   const auto notify = [on_change, kind](const kube::ObjectPtr& object) {
@@ -92,14 +93,16 @@ ReferenceCache::ReferenceCache(std::shared_ptr<kube::RestClient> client, std::st
   // Target namespaces and their ServiceAccounts may lie outside a watched namespace
   // (bundles of the operator's own namespace deploy anywhere); values and
   // credentials always come from the bundle's own namespace.
-  namespaces_ = MakeInformer(client, kube::resources::kNamespaces, "", KeepMetadata, "", on_change,
-                             "Namespace");
+  // Namespaces and ServiceAccounts: metadata is all that is read, so only metadata is
+  // asked for. ConfigMaps and Secrets need their values (hashed on arrival).
+  namespaces_ = MakeInformer(client, kube::resources::kNamespaces, "", KeepMetadata, "", /*metadata_only=*/true,
+                             on_change, "Namespace");
   service_accounts_ = MakeInformer(client, kube::resources::kServiceAccounts, "", KeepMetadata, "",
-                                   on_change, "ServiceAccount");
+                                   /*metadata_only=*/true, on_change, "ServiceAccount");
   config_maps_ = MakeInformer(client, kube::resources::kConfigMaps, watch_namespace, HashValues, "",
-                              on_change, "ConfigMap");
-  secrets_ = MakeInformer(client, kube::resources::kSecrets, watch_namespace, HashValues,
-                          kNotHelmReleases, on_change, "Secret");
+                              /*metadata_only=*/false, on_change, "ConfigMap");
+  secrets_ = MakeInformer(client, kube::resources::kSecrets, watch_namespace, HashValues, kNotHelmReleases,
+                          /*metadata_only=*/false, on_change, "Secret");
 }
 
 ReferenceCache::~ReferenceCache() { Stop(); }
