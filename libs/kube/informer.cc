@@ -86,16 +86,11 @@ absl::StatusOr<std::string> Informer::ListAndReplace() {
   std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
   changes.reserve(fresh.size());
   for (const ObjectPtr& object : fresh) changes.emplace_back(store_.Get(ObjectKey(*object)), object);
-  std::vector<ObjectPtr> removed;
-  if (options_.store_projection) {
-    std::vector<ObjectPtr> projected;
-    projected.reserve(fresh.size());
-    for (const ObjectPtr& object : fresh) projected.push_back(Project(object));
-    removed = store_.Replace(std::move(projected));
-  } else {
-    removed = store_.Replace(fresh);
-  }
+  std::vector<ObjectPtr> stored;
+  stored.reserve(fresh.size());
+  for (const ObjectPtr& object : fresh) stored.push_back(Project(object));
   fresh.clear();  // the changes hold what handlers need
+  const std::vector<ObjectPtr> removed = store_.Replace(std::move(stored));
 
   std::vector<InformerHandlers> handlers;
   {
@@ -122,7 +117,6 @@ ObjectPtr Informer::Project(const ObjectPtr& object) const {
   if (!options_.store_projection) return object;
   return std::make_shared<const nlohmann::json>(options_.store_projection(*object));
 }
-
 
 nlohmann::json Informer::Transform(nlohmann::json object) const {
   return options_.transform ? options_.transform(std::move(object)) : object;

@@ -357,13 +357,6 @@ std::vector<pb::JobObservation> JobMonitor::Snapshot() const {
   return observations;
 }
 
-int JobMonitor::DormantJobs() const {
-  absl::MutexLock lock(&mu_);
-  int count = 0;
-  for (const auto& [key, tracked] : tracked_) count += tracked.dormant;
-  return count;
-}
-
 std::optional<pb::JobObservation> JobMonitor::Latest(absl::string_view ns, absl::string_view name) const {
   absl::MutexLock lock(&mu_);
   const auto it = tracked_.find(kube::ObjectKey(ns, name));

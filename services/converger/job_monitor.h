@@ -93,8 +93,6 @@ class JobMonitor {
   // Tells the monitor about a Job this process just created or adopted; a dormant
   // finished Job is concluded and published now.
   void NoteLaunched(const pb::ConvergeRequest& request, absl::string_view job_name);
-  // Finished Jobs found by the first list and not concluded (nobody asked yet).
-  int DormantJobs() const;
 
  private:
   struct Tracked {
