@@ -10,6 +10,9 @@
 
 namespace werf::api {
 
+// Where the operator runs when it cannot tell (outside a cluster, with a kubeconfig).
+inline constexpr char kDefaultOperatorNamespace[] = "werf-operator-system";
+
 // The policy from --operator_namespace (default `own_namespace`, the namespace the
 // process runs in), --no_cross_namespace_refs and --allowed_images.
 TenancyPolicy TenancyPolicyFromFlags(const std::string& own_namespace);

@@ -193,7 +193,12 @@ absl::StatusOr<ClusterConfig> LoadInClusterConfig(absl::string_view service_acco
   absl::StatusOr<std::string> ns = ReadFile(dir + "/namespace", "ServiceAccount namespace");
   if (ns.ok()) config.default_namespace = std::string(absl::StripAsciiWhitespace(*ns));
   config.origin = absl::StrCat("in-cluster ServiceAccount (", dir, ")");
+  config.in_cluster = true;
   return config;
+}
+
+std::string ProcessNamespace(const ClusterConfig& config, absl::string_view outside_cluster) {
+  return config.in_cluster ? config.default_namespace : std::string(outside_cluster);
 }
 
 absl::StatusOr<ClusterConfig> LoadClusterConfig(absl::string_view kubeconfig_flag) {

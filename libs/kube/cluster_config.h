@@ -21,6 +21,8 @@ struct ClusterConfig {
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name{};  // SNI / verification name override
   std::string default_namespace = "default";
+  // From the in-cluster ServiceAccount mount; default_namespace is then the pod's own.
+  bool in_cluster = false;
   // Where the configuration came from, for messages ("kubeconfig /root/.kube/config").
   std::string origin{};
 };
@@ -38,6 +40,10 @@ absl::StatusOr<ClusterConfig> ParseKubeconfig(absl::string_view yaml_text, absl:
 // files under `service_account_dir` (token re-read as it rotates, ca.crt, namespace).
 absl::StatusOr<ClusterConfig> LoadInClusterConfig(
     absl::string_view service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount");
+
+// The namespace this process runs in: the ServiceAccount's when in a cluster, else
+// `outside_cluster` (a kubeconfig's context namespace says where to act, not where we run).
+std::string ProcessNamespace(const ClusterConfig& config, absl::string_view outside_cluster);
 
 // --kubeconfig semantics shared by every service: a path loads that file; empty
 // means in-cluster, falling back to $KUBECONFIG when not running in a cluster.

@@ -155,6 +155,30 @@ TEST_F(ClusterConfigTest, InClusterFromEnvironmentAndServiceAccountFiles) {
   EXPECT_EQ(config->ca_pem, "SA CA");
   EXPECT_EQ(*config->token->Token(), "sa-token");
   EXPECT_EQ(config->default_namespace, "werf-operator-system");
+  EXPECT_TRUE(config->in_cluster);
+  EXPECT_EQ(ProcessNamespace(*config, "elsewhere"), "werf-operator-system");
+}
+
+TEST_F(ClusterConfigTest, OutsideAClusterTheProcessNamespaceIsTheFallbackNotTheContexts) {
+  const auto config = ParseKubeconfig(R"(
+apiVersion: v1
+kind: Config
+current-context: dev
+contexts:
+- name: dev
+  context: {cluster: c, user: u, namespace: team-a}
+clusters:
+- name: c
+  cluster: {server: "https://example:6443"}
+users:
+- name: u
+  user: {token: t}
+)",
+                                      "/tmp/kubeconfig");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->in_cluster);
+  EXPECT_EQ(config->default_namespace, "team-a");
+  EXPECT_EQ(ProcessNamespace(*config, "werf-operator-system"), "werf-operator-system");
 }
 
 TEST_F(ClusterConfigTest, NotInClusterSaysPassKubeconfig) {
