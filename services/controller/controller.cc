@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/metrics.h"
 #include "libs/kube/api_error.h"
 #include "libs/hub/registry_access_reader.h"
@@ -48,17 +49,17 @@ std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& 
 absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(std::shared_ptr<kube::RestClient> client,
                                                                ControllerOptions options) {
   if (options.workers < 1) return absl::InvalidArgumentError("--workers must be at least 1");
-  kube::WorkQueueOptions queue_options;
-  queue_options.name = "werfbundles";
-  queue_options.metrics_registry = &common::MetricsRegistry();
-  absl::StatusOr<std::unique_ptr<kube::WorkQueue>> queue = kube::WorkQueue::Create(std::move(queue_options));
-  if (!queue.ok()) return queue.status();
-  return std::unique_ptr<Controller>(new Controller(std::move(client), std::move(options), *std::move(queue)));
+  const int workers = options.workers;
+  std::unique_ptr<Controller> controller(new Controller(std::move(client), std::move(options)));
+  ASSIGN_OR_RETURN(controller->loop_,
+                   kube::ControllerLoop::Create(
+                       {.name = "werfbundles", .workers = workers, .metrics_registry = &common::MetricsRegistry()},
+                       [raw = controller.get()](const std::string& key) { return raw->Process(key); }));
+  return controller;
 }
 
-Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options,
-                       std::unique_ptr<kube::WorkQueue> queue)
-    : client_(std::move(client)), options_(std::move(options)), queue_(std::move(queue)) {}
+Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options)
+    : client_(std::move(client)), options_(std::move(options)) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -97,7 +98,7 @@ void Controller::Start(std::function<void()> on_synced) {
                                      // Status is written to /status and finalizers patched, so
                                      // kubectl's copy of the applied object is never needed.
                                      .transform = kube::DropApplyBookkeeping});
-  const auto enqueue = [this](const kube::ObjectPtr& object) { queue_->Add(kube::ObjectKey(*object)); };
+  const auto enqueue = [this](const kube::ObjectPtr& object) { loop_->Add(kube::ObjectKey(*object)); };
   bundles_->AddHandlers({
       .on_add = enqueue,
       .on_update = [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
@@ -115,7 +116,7 @@ void Controller::Start(std::function<void()> on_synced) {
     }
     if (stopping_.load()) return;
     synced_.store(true);
-    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { RunWorker(); });
+    loop_->Start();
     if (on_synced) on_synced();
   });
   gauges_ = std::thread([this] {
@@ -130,8 +131,7 @@ void Controller::Stop() {
   if (stopping_.exchange(true)) return;
   if (starter_.joinable()) starter_.join();
   webhooks_.reset();
-  queue_->ShutDownWithDrain();
-  for (std::thread& worker : workers_) worker.join();
+  loop_->Stop();  // the keys in hand and waiting are reconciled first
   // After the workers: no more updates; the deliveries in flight finish and are recorded.
   if (notifier_) notifier_->Stop();
   if (gauges_.joinable()) gauges_.join();
@@ -140,26 +140,20 @@ void Controller::Stop() {
   events_.reset();  // flushes queued Events
 }
 
-void Controller::RunWorker() {
-  while (std::optional<std::string> key = queue_->Get()) {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<Outcome> outcome = Reconcile(*key);
-    ControllerMetrics().reconcile_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    if (!outcome.ok()) {
-      const bool conflict = kube::IsApiConflict(outcome.status());
-      ControllerMetrics().ReconcileResult(conflict ? "conflict" : "error");
-      if (!conflict) {
-        common::LogWarning("reconcile failed", {{"bundle", *key}, {"error", outcome.status().ToString()}});
-      }
-      queue_->AddRateLimited(*key);
-    } else {
-      const bool requeue = outcome->requeue_after > absl::ZeroDuration();
-      ControllerMetrics().ReconcileResult(requeue ? "requeue" : "success");
-      queue_->Forget(*key);
-      if (requeue) queue_->AddAfter(*key, outcome->requeue_after);
-    }
-    queue_->Done(*key);
+absl::StatusOr<absl::Duration> Controller::Process(const std::string& key) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Outcome> outcome = Reconcile(key);
+  ControllerMetrics().reconcile_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  if (!outcome.ok()) {
+    // A conflict is a stale cache, not news: the retry reads the newer object.
+    const bool conflict = kube::IsApiConflict(outcome.status());
+    ControllerMetrics().ReconcileResult(conflict ? "conflict" : "error");
+    if (!conflict) common::LogWarning("reconcile failed", {{"bundle", key}, {"error", outcome.status().ToString()}});
+    return outcome.status();
   }
+  const bool requeue = outcome->requeue_after > absl::ZeroDuration();
+  ControllerMetrics().ReconcileResult(requeue ? "requeue" : "success");
+  return outcome->requeue_after;
 }
 
 void Controller::SetDemand(const std::string& bundle_key, std::optional<pb::TrackRepository> track) {
@@ -274,7 +268,7 @@ void Controller::OnRepository(const pb::RepositoryObservation& observation) {
       bundles.assign(it->second.begin(), it->second.end());
     }
   }
-  for (const std::string& bundle : bundles) queue_->Add(bundle);
+  for (const std::string& bundle : bundles) loop_->Add(bundle);
 }
 
 void Controller::OnRepositoryEvent(const pb::RepositoryEvent& event) {
@@ -305,7 +299,7 @@ void Controller::OnRepositoryEvent(const pb::RepositoryEvent& event) {
     registry_.NoteEvent(key, received_at);
     if (webhooks_ != nullptr) webhooks_->Route(key);
   }
-  for (const std::string& bundle : bundles) queue_->Add(bundle);  // status.lastWebhookTime
+  for (const std::string& bundle : bundles) loop_->Add(bundle);  // status.lastWebhookTime
 }
 
 void Controller::OnJob(const pb::JobObservation& observation) {
@@ -319,7 +313,7 @@ void Controller::OnJob(const pb::JobObservation& observation) {
     if (observation.phase() == pb::JOB_PHASE_RUNNING) return;
     pending_[observation.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .result = observation};
   }
-  queue_->Add(key);
+  loop_->Add(key);
 }
 
 void Controller::OnRejected(const pb::ConvergeRequest& request, const std::string& message) {
@@ -328,7 +322,7 @@ void Controller::OnRejected(const pb::ConvergeRequest& request, const std::strin
     absl::MutexLock lock(&mu_);
     pending_[request.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .refusal = message};
   }
-  queue_->Add(key);
+  loop_->Add(key);
 }
 
 void Controller::OnWorkersChanged(pb::WorkerKind kind, bool connected) {
@@ -342,7 +336,7 @@ void Controller::OnWorkersChanged(pb::WorkerKind kind, bool connected) {
   if (bundles_ == nullptr) return;
   for (const kube::ObjectPtr& bundle : bundles_->store().List()) {
     if (bundle->contains("status") && (*bundle)["status"].contains("activeJob")) {
-      queue_->Add(kube::ObjectKey(*bundle));
+      loop_->Add(kube::ObjectKey(*bundle));
     }
   }
 }
@@ -355,7 +349,7 @@ void Controller::OnReferenceChanged(const std::string& reference_key) {
     if (it == bundles_by_reference_.end()) return;
     bundles.assign(it->second.begin(), it->second.end());
   }
-  for (const std::string& bundle : bundles) queue_->Add(bundle);
+  for (const std::string& bundle : bundles) loop_->Add(bundle);
 }
 
 void Controller::UpdatePhaseGauges() {

@@ -27,7 +27,7 @@
 #include "libs/kube/event_recorder.h"
 #include "libs/kube/informer.h"
 #include "libs/kube/rest_client.h"
-#include "libs/kube/workqueue.h"
+#include "libs/kube/controller_loop.h"
 #include "services/controller/bundle_spec.h"
 #include "services/controller/decide.h"
 #include "services/controller/hub_service.h"
@@ -77,8 +77,7 @@ class Controller {
   int64_t status_writes() const { return status_writes_.load(); }
 
  private:
-  Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options,
-             std::unique_ptr<kube::WorkQueue> queue);
+  Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options);
 
   struct Outcome {
     absl::Duration requeue_after = absl::ZeroDuration();
@@ -91,7 +90,8 @@ class Controller {
     std::string refusal;        // empty for a result
   };
 
-  void RunWorker();
+  // One key for the loop: Reconcile, with its metrics and log line.
+  absl::StatusOr<absl::Duration> Process(const std::string& key);
   absl::StatusOr<Outcome> Reconcile(const std::string& key);
   Observed Gather(const std::string& key, const nlohmann::json& bundle);
   void ApplyEffects(const std::string& key, const nlohmann::json& bundle, const Observed& observed,
@@ -124,12 +124,11 @@ class Controller {
   HubServiceImpl* hub_ = nullptr;
   std::unique_ptr<kube::Informer> bundles_;
   std::unique_ptr<ReferenceCache> references_;
-  const std::unique_ptr<kube::WorkQueue> queue_;
+  std::unique_ptr<kube::ControllerLoop> loop_;  // set by Create
   std::unique_ptr<kube::EventRecorder> events_;
   std::unique_ptr<WebhookRouter> webhooks_;
   std::unique_ptr<Notifier> notifier_;
   RegistryStates registry_;
-  std::vector<std::thread> workers_;
   std::thread starter_;
   std::thread gauges_;
   std::atomic<bool> stopping_{false};

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/common/metrics.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/resource.h"
@@ -55,21 +56,27 @@ bool SameBundle(const json& job, absl::string_view bundle_namespace, absl::strin
 absl::StatusOr<std::unique_ptr<JobMonitor>> JobMonitor::Create(std::shared_ptr<kube::RestClient> client,
                                                                 JobMonitorOptions options,
                                                                 Publisher publish) {
-  kube::WorkQueueOptions queue_options;
-  queue_options.name = "converger_jobs";
-  queue_options.metrics_registry = &common::MetricsRegistry();
-  absl::StatusOr<std::unique_ptr<kube::WorkQueue>> queue = kube::WorkQueue::Create(std::move(queue_options));
-  if (!queue.ok()) return queue.status();
-  return std::unique_ptr<JobMonitor>(
-      new JobMonitor(std::move(client), std::move(options), std::move(publish), *std::move(queue)));
+  const int workers = std::max(1, options.workers);
+  std::unique_ptr<JobMonitor> monitor(new JobMonitor(std::move(client), std::move(options), std::move(publish)));
+  ASSIGN_OR_RETURN(
+      monitor->loop_,
+      kube::ControllerLoop::Create(
+          {.name = "converger_jobs", .workers = workers, .metrics_registry = &common::MetricsRegistry()},
+          [raw = monitor.get()](const std::string& key) -> absl::StatusOr<absl::Duration> {
+            const absl::Status processed = raw->Process(key);
+            if (!processed.ok()) {
+              common::LogWarning("processing werf Job failed; retrying", {{"job", key}, {"error", processed.ToString()}});
+              return processed;
+            }
+            return absl::ZeroDuration();
+          }));
+  return monitor;
 }
 
-JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options,
-                       Publisher publish, std::unique_ptr<kube::WorkQueue> queue)
+JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options, Publisher publish)
     : client_(std::move(client)),
       options_(std::move(options)),
       publish_(std::move(publish)),
-      queue_(std::move(queue)),
       informer_(client_, {.resource = kube::resources::kJobs,
                           .ns = options_.watch_namespace,
                           .label_selector = hub::ManagedJobsSelector(),
@@ -87,10 +94,10 @@ JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptio
                tracked.dormant = true;
                return;
              }
-             queue_->Add(kube::ObjectKey(*job));
+             loop_->Add(kube::ObjectKey(*job));
            },
        .on_update = [this](const kube::ObjectPtr&,
-                           const kube::ObjectPtr& job) { queue_->Add(kube::ObjectKey(*job)); },
+                           const kube::ObjectPtr& job) { loop_->Add(kube::ObjectKey(*job)); },
        .on_delete =
            [this](const kube::ObjectPtr& job) {
              const std::string key = kube::ObjectKey(*job);
@@ -98,7 +105,7 @@ JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptio
                absl::MutexLock lock(&mu_);
                tombstones_[key] = job;
              }
-             queue_->Add(key);
+             loop_->Add(key);
            }});
 }
 
@@ -106,9 +113,7 @@ JobMonitor::~JobMonitor() { Stop(); }
 
 void JobMonitor::Start() {
   informer_.Start();
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { RunWorker(); });
-  }
+  loop_->Start();
 }
 
 void JobMonitor::Stop() {
@@ -118,23 +123,7 @@ void JobMonitor::Stop() {
     stopped_ = true;
   }
   informer_.Stop();
-  queue_->ShutDown();
-  for (std::thread& worker : workers_) worker.join();
-  workers_.clear();
-}
-
-void JobMonitor::RunWorker() {
-  while (std::optional<std::string> key = queue_->Get()) {
-    const absl::Status processed = Process(*key);
-    if (processed.ok()) {
-      queue_->Forget(*key);
-    } else {
-      common::LogWarning("processing werf Job failed; retrying",
-                         {{"job", *key}, {"error", processed.ToString()}});
-      queue_->AddRateLimited(*key);
-    }
-    queue_->Done(*key);
-  }
+  loop_->Stop();
 }
 
 absl::Status JobMonitor::Process(const std::string& key) {
@@ -401,7 +390,7 @@ void JobMonitor::NoteLaunched(const pb::ConvergeRequest& request, absl::string_v
       // Adopted after a restart: the controller still waits for this result.
       tracked->second.dormant = false;
       tracked->second.finished = false;
-      queue_->Add(key);
+      loop_->Add(key);
     }
     return;
   }

@@ -35,7 +35,7 @@
 #include "absl/time/time.h"
 #include "libs/kube/informer.h"
 #include "libs/kube/rest_client.h"
-#include "libs/kube/workqueue.h"
+#include "libs/kube/controller_loop.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::converger {
@@ -113,9 +113,7 @@ class JobMonitor {
     absl::Time at;
   };
 
-  JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options, Publisher publish,
-             std::unique_ptr<kube::WorkQueue> queue);
-  void RunWorker();
+  JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options, Publisher publish);
   absl::Status Process(const std::string& key);
   // The observation of a finished Job, with its pods and log (best effort once deleted).
   absl::StatusOr<pb::JobObservation> Conclude(const nlohmann::json& job, bool deleted);
@@ -146,9 +144,8 @@ class JobMonitor {
   const std::shared_ptr<kube::RestClient> client_;
   const JobMonitorOptions options_;
   const Publisher publish_;
-  const std::unique_ptr<kube::WorkQueue> queue_;
+  std::unique_ptr<kube::ControllerLoop> loop_;  // set by Create, before any handler runs
   kube::Informer informer_;
-  std::vector<std::thread> workers_;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
