@@ -119,4 +119,10 @@ absl::Duration ExponentialBackoff::Advance() {
   return ceiling;
 }
 
+absl::Duration CappedExponentialDelay(absl::Duration base, absl::Duration max, int failures) {
+  absl::Duration delay = base;
+  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
+  return std::min(delay, max);
+}
+
 }  // namespace werf::common

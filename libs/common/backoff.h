@@ -106,6 +106,13 @@ class ExponentialBackoff {
   std::optional<absl::Time> attempt_start_;
 };
 
+// The delay after `failures` failures in a row, for retries scheduled from a count
+// kept elsewhere (a bundle's status, a poll tracker, a workqueue key): `base` for the
+// first failure (and for none), doubled per further failure, capped at `max`. Grown
+// step by step, so no count overflows it. The one doubling rule of the operator:
+// converge retries, poll failures, notification retries and workqueue keys use it.
+absl::Duration CappedExponentialDelay(absl::Duration base, absl::Duration max, int failures);
+
 }  // namespace werf::common
 
 #endif  // WERF_OPERATOR_LIBS_COMMON_BACKOFF_H_

@@ -1,5 +1,7 @@
 #include "libs/common/backoff.h"
 
+#include <climits>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -291,6 +293,27 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<InvalidCase>& info) {
       return info.param.name;
     });
+
+struct CappedDelayCase {
+  int failures;
+  absl::Duration want;
+};
+
+TEST(CappedExponentialDelayTest, DoublesPerFailureFromBaseUpToTheCap) {
+  const CappedDelayCase cases[] = {
+      {0, absl::Seconds(30)},  {1, absl::Seconds(30)}, {2, absl::Minutes(1)},
+      {3, absl::Minutes(2)},   {5, absl::Minutes(8)},  {6, absl::Minutes(10)},
+      {1000000, absl::Minutes(10)}, {INT_MAX, absl::Minutes(10)},
+  };
+  for (const CappedDelayCase& c : cases) {
+    EXPECT_EQ(CappedExponentialDelay(absl::Seconds(30), absl::Minutes(10), c.failures), c.want)
+        << "failures=" << c.failures;
+  }
+}
+
+TEST(CappedExponentialDelayTest, ABaseAboveTheCapIsCapped) {
+  EXPECT_EQ(CappedExponentialDelay(absl::Minutes(20), absl::Minutes(10), 1), absl::Minutes(10));
+}
 
 }  // namespace
 }  // namespace werf::common

@@ -1,4 +1,5 @@
 #include "libs/kube/workqueue.h"
+#include "libs/common/backoff.h"
 
 #include <algorithm>
 #include <climits>
@@ -71,10 +72,8 @@ absl::Duration ItemExponentialFailureRateLimiter::When(absl::string_view key) {
     exponent = failures;
     if (failures < INT_MAX) ++failures;
   }
-  // Past 2^62 the shift would overflow; the cap has long been reached.
-  if (exponent > 62) return max_delay_;
-  // absl::Duration saturates rather than overflowing, so min() is safe.
-  return std::min(base_delay_ * (int64_t{1} << exponent), max_delay_);
+  // The n-th retry (from 0) follows n + 1 failures.
+  return common::CappedExponentialDelay(base_delay_, max_delay_, exponent == INT_MAX ? INT_MAX : exponent + 1);
 }
 
 void ItemExponentialFailureRateLimiter::Forget(absl::string_view key) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/api/json_fields.h"
+#include "libs/common/backoff.h"
 #include "libs/common/utf8.h"
 #include "services/controller/requests.h"
 #include "services/controller/tag_set.h"
@@ -292,9 +293,7 @@ class Decider {
   }
 
   absl::Duration Backoff(int failures) const {
-    absl::Duration delay = options_.failure_backoff_base;
-    for (int i = 1; i < failures && delay < options_.failure_backoff_max; ++i) delay *= 2;
-    return std::min(delay, options_.failure_backoff_max);
+    return common::CappedExponentialDelay(options_.failure_backoff_base, options_.failure_backoff_max, failures);
   }
 
   // --- the next step -----------------------------------------------------------

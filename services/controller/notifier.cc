@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/common/backoff.h"
 #include "libs/common/logging.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/secret_reader.h"
@@ -361,9 +362,7 @@ void Notifier::WriteRecords(const std::string& bundle_key) {
 }
 
 absl::Duration Notifier::RetryDelay(int failures) const {
-  absl::Duration delay = options_.retry_base;
-  for (int i = 1; i < failures && delay < options_.retry_max; ++i) delay *= 2;
-  delay = std::min(delay, options_.retry_max);
+  const absl::Duration delay = common::CappedExponentialDelay(options_.retry_base, options_.retry_max, failures);
   // Half fixed, half random: receivers coming back are not hit by every sink at once.
   static thread_local absl::BitGen random;
   const int64_t half = absl::ToInt64Nanoseconds(delay / 2);

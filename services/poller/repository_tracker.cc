@@ -1,10 +1,12 @@
 #include "services/poller/repository_tracker.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/common/backoff.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/reference.h"
 
@@ -185,9 +187,8 @@ absl::Time RepositoryTracker::NextPoll(absl::Time now, absl::BitGenRef random) c
   absl::Duration interval = absl::Milliseconds(TimeUtil::DurationToMilliseconds(assignment_.poll_interval()));
   if (interval <= absl::ZeroDuration()) interval = absl::Minutes(15);
   if (consecutive_failures_ > 0) {
-    absl::Duration backoff = failure_backoff_;
-    for (uint32_t i = 1; i < consecutive_failures_ && backoff < failure_backoff_max_; ++i) backoff *= 2;
-    interval = std::min(std::min(backoff, failure_backoff_max_), interval);
+    const int failures = static_cast<int>(std::min<uint32_t>(consecutive_failures_, INT_MAX));
+    interval = std::min(common::CappedExponentialDelay(failure_backoff_, failure_backoff_max_, failures), interval);
   }
   // ±10 %, so repositories added together do not poll together forever.
   const double jitter = absl::Uniform(random, -0.1, 0.1);
