@@ -33,7 +33,7 @@ absl::Status InvalidChallenge(const AuthTarget& target, absl::string_view why) {
 
 }  // namespace
 
-RegistryAuth::RegistryAuth(const Clock& clock, RegistryAuthOptions options)
+RegistryAuth::RegistryAuth(common::Clock& clock, RegistryAuthOptions options)
     : options_(std::move(options)), tokens_(clock, options_.max_cached_tokens) {}
 
 std::string RegistryAuth::PullScope(const RepositoryRef& repository) {

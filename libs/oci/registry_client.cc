@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(RegistryC
 
 RegistryClient::RegistryClient(RegistryClientOptions options)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? *options_.clock : Clock::Real()),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
       transport_(options_.transport),
       metrics_(options_.metrics),
       throttle_(clock_),
