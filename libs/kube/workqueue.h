@@ -35,7 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
-#include "libs/kube/client_rate_limiter.h"
+#include "libs/common/token_bucket.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -89,7 +89,7 @@ class BucketRateLimiter : public RateLimiter {
 
  private:
   common::Clock& clock_;
-  ClientRateLimiter bucket_;
+  common::TokenBucket bucket_;
 };
 
 // The longest wait any of `limiters` asks for.
