@@ -1,6 +1,7 @@
 #include "libs/kube/event_recorder.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -44,17 +45,12 @@ EventRecorder::~EventRecorder() {
 }
 
 bool EventRecorder::Allow(const std::string& object_key, absl::Time now) {
-  auto [it, inserted] =
-      budgets_.try_emplace(object_key, Budget{static_cast<double>(options_.burst_per_object), now});
-  Budget& budget = it->second;
-  if (!inserted && now > budget.last) {
-    budget.tokens = std::min<double>(options_.burst_per_object,
-                                     budget.tokens + absl::FDivDuration(now - budget.last, options_.refill_per_object));
-    budget.last = now;
-  }
-  if (budget.tokens < 1) return false;
-  budget.tokens -= 1;
-  return true;
+  if (options_.burst_per_object < 1) return false;  // no budget at all (a bucket holds at least 1)
+  const double rate = options_.refill_per_object > absl::ZeroDuration()
+                          ? 1 / absl::ToDoubleSeconds(options_.refill_per_object)
+                          : std::numeric_limits<double>::infinity();
+  auto it = budgets_.try_emplace(object_key, rate, options_.burst_per_object).first;
+  return it->second.TryAcquire(now);
 }
 
 void EventRecorder::Record(const nlohmann::json& object, absl::string_view type,

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/token_bucket.h"
 #include "libs/kube/rest_client.h"
 #include "nlohmann/json.hpp"
 
@@ -25,7 +26,7 @@ struct EventRecorderOptions {
   std::string host{};       // source.host / reportingInstance
   absl::Duration aggregation_window = absl::Minutes(10);
   int burst_per_object = 25;                     // client-go's spam filter
-  absl::Duration refill_per_object = absl::Minutes(5);
+  absl::Duration refill_per_object = absl::Minutes(5);  // one event back per this; <= 0: at once
   size_t queue_limit = 1000;  // beyond this, events are dropped (and counted)
 };
 
@@ -57,10 +58,6 @@ class EventRecorder {
     int count = 0;
     absl::Time last_seen;
   };
-  struct Budget {
-    double tokens;
-    absl::Time last;
-  };
 
   void Run();
   void Send(const Pending& pending);
@@ -75,7 +72,8 @@ class EventRecorder {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool sending_ ABSL_GUARDED_BY(mu_) = false;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, Budget> budgets_ ABSL_GUARDED_BY(mu_);
+  // Per object, events per second (1 / refill_per_object) up to burst_per_object.
+  std::map<std::string, common::TokenBucket> budgets_ ABSL_GUARDED_BY(mu_);
   // Touched only by the sender thread.
   std::map<std::string, Aggregate> aggregates_;
 };

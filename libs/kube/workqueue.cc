@@ -10,20 +10,9 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 
 namespace werf::kube {
 namespace {
-
-class SystemClock : public Clock {
- public:
-  absl::Time Now() override { return absl::Now(); }
-  void WaitWithDeadline(absl::Mutex* mu, absl::CondVar* cv,
-                        absl::Time deadline) override
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(*mu) {
-    cv->WaitWithDeadline(mu, deadline);
-  }
-};
 
 // Decades from 100 µs to 1000 s: a key can wait behind a long backlog, and
 // a reconcile can take from a cache hit to a slow API server.
@@ -35,30 +24,6 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
 }
 
 }  // namespace
-
-Clock& RealClock() {
-  static SystemClock* const clock = new SystemClock();
-  return *clock;
-}
-
-absl::Time FakeClock::Now() {
-  absl::MutexLock lock(&mu_);
-  return now_;
-}
-
-void FakeClock::WaitWithDeadline(absl::Mutex* mu, absl::CondVar* cv,
-                                 absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) {
-    cv->Wait(mu);  // No amount of Advance() can end this wait.
-  } else if (Now() < deadline) {
-    cv->WaitWithTimeout(mu, absl::Milliseconds(1));
-  }
-}
-
-void FakeClock::Advance(absl::Duration duration) {
-  absl::MutexLock lock(&mu_);
-  now_ += duration;
-}
 
 ItemExponentialFailureRateLimiter::ItemExponentialFailureRateLimiter(
     absl::Duration base_delay, absl::Duration max_delay)
@@ -87,7 +52,7 @@ int ItemExponentialFailureRateLimiter::NumRequeues(absl::string_view key) {
   return it == failures_.end() ? 0 : it->second;
 }
 
-BucketRateLimiter::BucketRateLimiter(double qps, int burst, Clock& clock)
+BucketRateLimiter::BucketRateLimiter(double qps, int burst, common::Clock& clock)
     : clock_(clock), bucket_(qps, burst) {}
 
 absl::Duration BucketRateLimiter::When(absl::string_view) {
@@ -139,7 +104,7 @@ absl::Status ValidateRateLimiterOptions(const RateLimiterOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<RateLimiter>> NewDefaultControllerRateLimiter(
-    const RateLimiterOptions& options, Clock& clock) {
+    const RateLimiterOptions& options, common::Clock& clock) {
   if (absl::Status status = ValidateRateLimiterOptions(options); !status.ok()) {
     return status;
   }
@@ -153,7 +118,7 @@ absl::StatusOr<std::unique_ptr<RateLimiter>> NewDefaultControllerRateLimiter(
 
 absl::StatusOr<std::unique_ptr<WorkQueue>> WorkQueue::Create(
     WorkQueueOptions options) {
-  Clock& clock = options.clock != nullptr ? *options.clock : RealClock();
+  common::Clock& clock = options.clock != nullptr ? *options.clock : common::RealClock();
   std::unique_ptr<RateLimiter> rate_limiter = std::move(options.rate_limiter);
   if (rate_limiter == nullptr) {
     absl::StatusOr<std::unique_ptr<RateLimiter>> made =
@@ -212,7 +177,7 @@ absl::StatusOr<std::unique_ptr<WorkQueue>> WorkQueue::Create(
       new WorkQueue(clock, std::move(rate_limiter), metrics));
 }
 
-WorkQueue::WorkQueue(Clock& clock, std::unique_ptr<RateLimiter> rate_limiter,
+WorkQueue::WorkQueue(common::Clock& clock, std::unique_ptr<RateLimiter> rate_limiter,
                      Metrics metrics)
     : clock_(clock), rate_limiter_(std::move(rate_limiter)), metrics_(metrics) {
   if (metrics_.depth != nullptr) metrics_.depth->Set(0);

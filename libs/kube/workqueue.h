@@ -34,52 +34,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/kube/client_rate_limiter.h"
+#include "libs/common/clock.h"
+#include "libs/common/token_bucket.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
 namespace werf::kube {
-
-// The source of time for the queue and its rate limiters, so that tests can
-// step time instead of sleeping.
-class Clock {
- public:
-  virtual ~Clock() = default;
-
-  virtual absl::Time Now() = 0;
-
-  // Blocks on `cv`, releasing `mu` (which the caller holds) while blocked,
-  // until `cv` is signalled or Now() reaches `deadline`. May return early;
-  // callers re-check their condition in a loop.
-  virtual void WaitWithDeadline(absl::Mutex* mu, absl::CondVar* cv,
-                                absl::Time deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(*mu) = 0;
-};
-
-// The system clock. Never destroyed.
-Clock& RealClock();
-
-// A clock that only moves when told to, for tests. Thread-safe.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(absl::Time start = absl::UnixEpoch()) : now_(start) {}
-
-  absl::Time Now() override;
-  // Waiters poll every millisecond of real time: a waiter cannot register
-  // with the clock without taking the clock's lock inside the caller's, and
-  // Advance() would need the reverse order to wake it reliably.
-  void WaitWithDeadline(absl::Mutex* mu, absl::CondVar* cv,
-                        absl::Time deadline) override
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(*mu);
-
-  void Advance(absl::Duration duration);
-
- private:
-  absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
-};
 
 // Decides how long a key waits before it is retried. Implementations are
 // thread-safe.
@@ -119,15 +81,15 @@ class ItemExponentialFailureRateLimiter : public RateLimiter {
 // Requires qps > 0 and burst >= 1; `clock` must outlive the limiter.
 class BucketRateLimiter : public RateLimiter {
  public:
-  BucketRateLimiter(double qps, int burst, Clock& clock);
+  BucketRateLimiter(double qps, int burst, common::Clock& clock);
 
   absl::Duration When(absl::string_view key) override;
   void Forget(absl::string_view) override {}
   int NumRequeues(absl::string_view) override { return 0; }
 
  private:
-  Clock& clock_;
-  ClientRateLimiter bucket_;
+  common::Clock& clock_;
+  common::TokenBucket bucket_;
 };
 
 // The longest wait any of `limiters` asks for.
@@ -162,7 +124,7 @@ absl::Status ValidateRateLimiterOptions(const RateLimiterOptions& options);
 // MaxOf(ItemExponentialFailure, Bucket) configured by `options`, as
 // client-go's DefaultControllerRateLimiter. `clock` must outlive the limiter.
 absl::StatusOr<std::unique_ptr<RateLimiter>> NewDefaultControllerRateLimiter(
-    const RateLimiterOptions& options, Clock& clock);
+    const RateLimiterOptions& options, common::Clock& clock);
 
 // Set fields by assignment.
 struct WorkQueueOptions {
@@ -172,8 +134,8 @@ struct WorkQueueOptions {
   // When set, the queue registers werf_operator_workqueue_* metrics here.
   // Must outlive the queue.
   prometheus::Registry* metrics_registry = nullptr;
-  // Defaults to RealClock(). Must outlive the queue.
-  Clock* clock = nullptr;
+  // Defaults to common::RealClock(). Must outlive the queue.
+  common::Clock* clock = nullptr;
   // Used to build the default controller rate limiter...
   RateLimiterOptions rate_limits;
   // ...unless a limiter is given here.
@@ -190,7 +152,7 @@ struct WorkQueueOptions {
 //
 // Delayed keys are moved to the FIFO lazily, by whichever call next holds
 // the lock, and a blocked Get sleeps until the earliest one is due; so the
-// queue needs no thread of its own, and a FakeClock drives it entirely.
+// queue needs no thread of its own, and a common::testing::FakeClock drives it entirely.
 class WorkQueue {
  public:
   // Returns InvalidArgument for bad rate limits, or when the metrics cannot
@@ -253,7 +215,7 @@ class WorkQueue {
     prometheus::Counter* retries = nullptr;
   };
 
-  WorkQueue(Clock& clock, std::unique_ptr<RateLimiter> rate_limiter,
+  WorkQueue(common::Clock& clock, std::unique_ptr<RateLimiter> rate_limiter,
             Metrics metrics);
 
   // `since` is when the key became due: now for Add, the due time for a
@@ -265,7 +227,7 @@ class WorkQueue {
   void ShutDownLocked(bool drain) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateDepthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Clock& clock_;
+  common::Clock& clock_;
   const std::unique_ptr<RateLimiter> rate_limiter_;
   const Metrics metrics_;
 

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 
@@ -26,6 +27,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Optional;
+using ::werf::common::testing::FakeClock;
 
 std::unique_ptr<WorkQueue> MakeQueue(FakeClock& clock,
                                      prometheus::Registry* registry = nullptr,

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace werf::oci {
@@ -65,7 +66,7 @@ absl::Status ReadCredentials(const Json& entry, Credentials& credentials) {
                             {"password", &credentials.password},
                             {"identitytoken", &credentials.identity_token},
                             {"registrytoken", &credentials.registry_token}}) {
-    if (absl::Status status = ReadString(entry, field, *out); !status.ok()) return status;
+    RETURN_IF_ERROR(ReadString(entry, field, *out));
   }
   if (!auth.empty()) {
     // As the docker CLI does, `auth` wins over separate username/password.
@@ -107,19 +108,17 @@ absl::StatusOr<SecretFormat> DetectFormat(absl::string_view type, const SecretDa
 }  // namespace
 
 absl::StatusOr<DockerConfig> DockerConfig::Parse(absl::string_view json) {
-  absl::StatusOr<Json> config = ParseObject(json, kDockerConfigJsonKey);
-  if (!config.ok()) return config.status();
-  auto auths = config->find("auths");
-  if (auths == config->end() || auths->is_null()) return DockerConfig();  // credential helpers only
+  ASSIGN_OR_RETURN(const Json config, ParseObject(json, kDockerConfigJsonKey));
+  auto auths = config.find("auths");
+  if (auths == config.end() || auths->is_null()) return DockerConfig();  // credential helpers only
   if (!auths->is_object()) return absl::InvalidArgumentError("\"auths\" in .dockerconfigjson is not a JSON object");
   return ParseLegacy(auths->dump());
 }
 
 absl::StatusOr<DockerConfig> DockerConfig::ParseLegacy(absl::string_view json) {
-  absl::StatusOr<Json> auths = ParseObject(json, "the docker config auths");
-  if (!auths.ok()) return auths.status();
+  ASSIGN_OR_RETURN(const Json auths, ParseObject(json, "the docker config auths"));
   DockerConfig config;
-  for (const auto& [key, value] : auths->items()) {
+  for (const auto& [key, value] : auths.items()) {
     std::optional<KeyParts> parts = ParseKey(key);
     if (!parts.has_value()) continue;
     Entry entry{.key = key, .registry = std::move(parts->registry), .path_prefix = std::move(parts->path_prefix)};
@@ -150,25 +149,23 @@ absl::StatusOr<std::optional<Credentials>> DockerConfig::Find(const RepositoryRe
 
 absl::StatusOr<std::optional<Credentials>> CredentialsFromSecret(absl::string_view type, const SecretData& data,
                                                                  const RepositoryRef& repository) {
-  absl::StatusOr<SecretFormat> format = DetectFormat(type, data);
-  if (!format.ok()) return format.status();
-  if (*format == SecretFormat::kBasicAuth) {
+  ASSIGN_OR_RETURN(const SecretFormat format, DetectFormat(type, data));
+  if (format == SecretFormat::kBasicAuth) {
     Credentials credentials;
     if (auto username = data.find("username"); username != data.end()) credentials.username = username->second;
     if (auto password = data.find("password"); password != data.end()) credentials.password = password->second;
     if (credentials.username.empty()) return absl::InvalidArgumentError("the basic-auth Secret has no username");
     return credentials;
   }
-  const bool legacy = *format == SecretFormat::kDockerCfg;
+  const bool legacy = format == SecretFormat::kDockerCfg;
   const absl::string_view key = legacy ? kDockerCfgKey : kDockerConfigJsonKey;
   auto content = data.find(key);
   if (content == data.end()) {
     return absl::InvalidArgumentError(absl::StrCat("a ", type, " Secret must have the key ", key));
   }
-  absl::StatusOr<DockerConfig> config =
-      legacy ? DockerConfig::ParseLegacy(content->second) : DockerConfig::Parse(content->second);
-  if (!config.ok()) return config.status();
-  return config->Find(repository);
+  ASSIGN_OR_RETURN(const DockerConfig config,
+                   legacy ? DockerConfig::ParseLegacy(content->second) : DockerConfig::Parse(content->second));
+  return config.Find(repository);
 }
 
 std::string DockerConfigAuthKey(const RepositoryRef& repository) {
@@ -177,9 +174,8 @@ std::string DockerConfigAuthKey(const RepositoryRef& repository) {
 
 absl::StatusOr<std::string> DockerConfigJsonFromSecret(absl::string_view type, const SecretData& data,
                                                        const RepositoryRef& repository) {
-  absl::StatusOr<SecretFormat> format = DetectFormat(type, data);
-  if (!format.ok()) return format.status();
-  if (*format == SecretFormat::kBasicAuth) {
+  ASSIGN_OR_RETURN(const SecretFormat format, DetectFormat(type, data));
+  if (format == SecretFormat::kBasicAuth) {
     auto username = data.find("username");
     auto password = data.find("password");
     if (username == data.end() || username->second.empty()) {
@@ -191,14 +187,13 @@ absl::StatusOr<std::string> DockerConfigJsonFromSecret(absl::string_view type, c
                    {{"auth", absl::Base64Escape(absl::StrCat(username->second, ":", password_value))}}}}}}
         .dump();
   }
-  const bool legacy = *format == SecretFormat::kDockerCfg;
+  const bool legacy = format == SecretFormat::kDockerCfg;
   const absl::string_view key = legacy ? kDockerCfgKey : kDockerConfigJsonKey;
   auto content = data.find(key);
   if (content == data.end()) return absl::InvalidArgumentError(absl::StrCat("a ", type, " Secret must have the key ", key));
   // Read as the registry client reads it, so werf gets what the poller could use.
-  absl::StatusOr<DockerConfig> config =
-      legacy ? DockerConfig::ParseLegacy(content->second) : DockerConfig::Parse(content->second);
-  if (!config.ok()) return config.status();
+  RETURN_IF_ERROR(
+      (legacy ? DockerConfig::ParseLegacy(content->second) : DockerConfig::Parse(content->second)).status());
   if (!legacy) return content->second;
   return Json{{"auths", Json::parse(content->second)}}.dump();
 }

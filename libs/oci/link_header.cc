@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/header_lexer.h"
 
 namespace werf::oci {
@@ -74,7 +75,7 @@ absl::StatusOr<std::vector<LinkValue>> ParseLinkHeader(absl::string_view header)
     lexer.Consume('>');
     LinkValue link;
     link.target = std::string(*target);
-    if (absl::Status status = ParseParameters(lexer, link); !status.ok()) return status;
+    RETURN_IF_ERROR(ParseParameters(lexer, link));
     lexer.SkipWhitespace();
     if (!lexer.AtEnd() && lexer.Peek() != ',') return Malformed(lexer, "';' or ',' after a link");
     links.push_back(std::move(link));
@@ -83,9 +84,8 @@ absl::StatusOr<std::vector<LinkValue>> ParseLinkHeader(absl::string_view header)
 }
 
 absl::StatusOr<std::optional<std::string>> FindNextLink(absl::string_view header) {
-  absl::StatusOr<std::vector<LinkValue>> links = ParseLinkHeader(header);
-  if (!links.ok()) return links.status();
-  for (LinkValue& link : *links) {
+  ASSIGN_OR_RETURN(std::vector<LinkValue> links, ParseLinkHeader(header));
+  for (LinkValue& link : links) {
     if (link.HasRel("next")) return std::move(link.target);
   }
   return std::nullopt;

@@ -5,13 +5,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
 #include "libs/oci/registry_throttle.h"
-#include "libs/oci/testing/fake_clock.h"
 
 namespace werf::oci {
 namespace {
 
-using ::werf::oci::testing::FakeClock;
+using ::werf::common::testing::FakeClock;
 
 const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2024, 3, 1, 12, 0, 0), absl::UTCTimeZone());
 

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/status_macros.h"
 
 namespace werf::oci {
 namespace {
@@ -162,12 +163,12 @@ absl::StatusOr<RepositoryRef> RepositoryRef::Create(absl::string_view registry, 
   if (registry.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("reference ", Quote(reference), " names no registry"));
   }
-  if (absl::Status valid = ValidateRegistry(registry); !valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateRegistry(registry));
   if (path.empty()) return absl::InvalidArgumentError(absl::StrCat("reference ", Quote(reference), " names no repository"));
   std::string canonical = CanonicalRegistry(registry);
   std::string full_path(path);
   if (canonical == kDockerHubRegistry && !absl::StrContains(path, '/')) full_path = absl::StrCat("library/", path);
-  if (absl::Status valid = ValidatePath(full_path, reference); !valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidatePath(full_path, reference));
   if (canonical.size() + 1 + full_path.size() > kMaxNameLength) {
     return absl::InvalidArgumentError(
         absl::StrCat("reference ", Quote(reference), " is longer than ", kMaxNameLength, " characters"));

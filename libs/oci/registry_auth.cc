@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/registry_errors.h"
 #include "libs/oci/url.h"
@@ -33,7 +34,7 @@ absl::Status InvalidChallenge(const AuthTarget& target, absl::string_view why) {
 
 }  // namespace
 
-RegistryAuth::RegistryAuth(const Clock& clock, RegistryAuthOptions options)
+RegistryAuth::RegistryAuth(common::Clock& clock, RegistryAuthOptions options)
     : options_(std::move(options)), tokens_(clock, options_.max_cached_tokens) {}
 
 std::string RegistryAuth::PullScope(const RepositoryRef& repository) {
@@ -66,9 +67,8 @@ absl::StatusOr<std::optional<std::string>> RegistryAuth::Authorize(const AuthTar
     if (!access.has_credentials() || !access.credentials->has_password()) return std::nullopt;
     return BasicHeader(*access.credentials);
   }
-  absl::StatusOr<std::string> header = BearerHeader(target, *challenge, {PullScope(*target.repository)}, send);
-  if (!header.ok()) return header.status();
-  return *std::move(header);
+  ASSIGN_OR_RETURN(std::string header, BearerHeader(target, *challenge, {PullScope(*target.repository)}, send));
+  return header;
 }
 
 absl::StatusOr<std::string> RegistryAuth::OnChallenge(const AuthTarget& target, absl::string_view www_authenticate,
@@ -121,10 +121,9 @@ absl::StatusOr<std::string> RegistryAuth::BearerHeader(const AuthTarget& target,
   const TokenKey key = KeyFor(target, challenge, scopes);
   if (std::optional<std::string> token = tokens_.Get(key)) return absl::StrCat("Bearer ", *token);
   absl::Duration expires_in;
-  absl::StatusOr<std::string> token = FetchToken(target, challenge, scopes, expires_in, send);
-  if (!token.ok()) return token.status();
-  tokens_.Put(key, *token, expires_in);
-  return absl::StrCat("Bearer ", *token);
+  ASSIGN_OR_RETURN(const std::string token, FetchToken(target, challenge, scopes, expires_in, send));
+  tokens_.Put(key, token, expires_in);
+  return absl::StrCat("Bearer ", token);
 }
 
 absl::StatusOr<std::string> RegistryAuth::FetchToken(const AuthTarget& target, const Challenge& challenge,

@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "libs/oci/clock.h"
+#include "libs/common/clock.h"
 #include "libs/oci/http_transport.h"
 #include "libs/oci/reference.h"
 #include "libs/oci/registry_access.h"
@@ -51,7 +51,7 @@ class RegistryAuth {
   // Sends one request and accounts for it (metrics, per-call statistics).
   using Sender = absl::FunctionRef<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
 
-  RegistryAuth(const Clock& clock, RegistryAuthOptions options);
+  RegistryAuth(common::Clock& clock, RegistryAuthOptions options);
 
   RegistryAuth(const RegistryAuth&) = delete;
   RegistryAuth& operator=(const RegistryAuth&) = delete;

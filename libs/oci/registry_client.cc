@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/ca_bundle.h"
 #include "libs/oci/curl_transport.h"
 #include "libs/oci/digest.h"
@@ -65,7 +66,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(RegistryC
 
 RegistryClient::RegistryClient(RegistryClientOptions options)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? *options_.clock : Clock::Real()),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
       transport_(options_.transport),
       metrics_(options_.metrics),
       throttle_(clock_),
@@ -189,13 +190,12 @@ absl::StatusOr<HttpResponse> RegistryClient::SendWithSchemeFallback(Call& call, 
 }
 
 absl::StatusOr<HttpResponse> RegistryClient::FetchManifest(Call& call, HttpRequest request) {
-  absl::StatusOr<HttpResponse> get = Execute(call, std::move(request));
-  if (!get.ok()) return get.status();
-  if (get->status != 200) return ErrorFromResponse(call.error_context, *get);
-  if (get->body_over_limit) {
+  ASSIGN_OR_RETURN(HttpResponse get, Execute(call, std::move(request)));
+  if (get.status != 200) return ErrorFromResponse(call.error_context, get);
+  if (get.body_over_limit) {
     return InvalidResponse(
         absl::StrCat("the manifest is larger than ", options_.max_manifest_bytes, " bytes (max_manifest_bytes)"),
-        get->status);
+        get.status);
   }
   return get;
 }
@@ -207,9 +207,8 @@ absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest req
   request.timeout = options_.request_timeout;
   auto send = [this, &call](const HttpRequest& token_request) { return SendCounted(call, token_request); };
 
-  absl::StatusOr<std::optional<std::string>> authorization = auth_.Authorize(target, send);
-  if (!authorization.ok()) return authorization.status();
-  if (authorization->has_value()) SetHeader(request, "Authorization", **authorization);
+  ASSIGN_OR_RETURN(const std::optional<std::string> authorization, auth_.Authorize(target, send));
+  if (authorization.has_value()) SetHeader(request, "Authorization", *authorization);
 
   const bool retryable_method = request.method != HttpMethod::kPost;
   bool answered_challenge = false;
@@ -247,9 +246,8 @@ absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest req
     // A 401 without a challenge leaves nothing to answer; the caller reports it as unauthorized.
     if (status == 401 && !answered_challenge && !challenge.empty()) {
       answered_challenge = true;
-      absl::StatusOr<std::string> header = auth_.OnChallenge(target, challenge, send);
-      if (!header.ok()) return header.status();
-      SetHeader(request, "Authorization", *header);
+      ASSIGN_OR_RETURN(const std::string header, auth_.OnChallenge(target, challenge, send));
+      SetHeader(request, "Authorization", header);
       continue;
     }
     if (status == 429 || (status == 503 && response->headers.Get("retry-after").has_value())) {

@@ -34,7 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/oci/clock.h"
+#include "libs/common/clock.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/http_transport.h"
 #include "libs/oci/rate_limit.h"
@@ -50,7 +50,7 @@ struct RegistryClientOptions {
   // The HTTP implementation; null for a CurlTransport.
   std::shared_ptr<HttpTransport> transport = nullptr;
   // Null for the wall clock. Must outlive the client.
-  const Clock* clock = nullptr;
+  common::Clock* clock = nullptr;
   // Where to register the werf_operator_registry_* metrics; null for none. Must outlive the client.
   prometheus::Registry* metrics = nullptr;
 
@@ -199,7 +199,7 @@ class RegistryClient {
   absl::Status StartCall(Call& call);
 
   const RegistryClientOptions options_;
-  const Clock& clock_;
+  common::Clock& clock_;
   std::shared_ptr<HttpTransport> transport_;
   RegistryMetrics metrics_;
   RegistryThrottle throttle_;

@@ -12,12 +12,12 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
+#include "libs/common/testing/status_testing.h"
 #include "libs/oci/digest.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/registry_client.h"
-#include "libs/oci/testing/fake_clock.h"
 #include "libs/oci/testing/fault_registry.h"
-#include "libs/common/testing/status_testing.h"
 #include "prometheus/registry.h"
 
 namespace werf::oci {
@@ -28,7 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
-using ::werf::oci::testing::FakeClock;
+using ::werf::common::testing::FakeClock;
 using ::werf::oci::testing::FaultRegistry;
 using ::werf::status_testing::Message;
 

@@ -12,13 +12,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/oci/clock.h"
+#include "libs/common/clock.h"
 
 namespace werf::oci {
 
 class RegistryThrottle {
  public:
-  explicit RegistryThrottle(const Clock& clock) : clock_(clock) {}
+  explicit RegistryThrottle(common::Clock& clock) : clock_(clock) {}
 
   RegistryThrottle(const RegistryThrottle&) = delete;
   RegistryThrottle& operator=(const RegistryThrottle&) = delete;
@@ -32,7 +32,7 @@ class RegistryThrottle {
   bool Defer(absl::string_view registry, absl::Time until) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  const Clock& clock_;
+  common::Clock& clock_;
   mutable absl::Mutex mu_;
   // One entry per registry ever throttled, so bounded by the registries in use.
   absl::flat_hash_map<std::string, absl::Time> not_before_ ABSL_GUARDED_BY(mu_);

@@ -7,7 +7,7 @@
 
 namespace werf::oci {
 
-TokenCache::TokenCache(const Clock& clock, size_t max_entries)
+TokenCache::TokenCache(common::Clock& clock, size_t max_entries)
     : clock_(clock), max_entries_(std::max<size_t>(max_entries, 1)) {}
 
 std::string TokenCache::KeyString(const TokenKey& key) {

@@ -17,7 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/oci/clock.h"
+#include "libs/common/clock.h"
 
 namespace werf::oci {
 
@@ -33,7 +33,7 @@ inline constexpr absl::Duration kDefaultTokenLifetime = absl::Seconds(60);
 
 class TokenCache {
  public:
-  explicit TokenCache(const Clock& clock, size_t max_entries = 100000);
+  explicit TokenCache(common::Clock& clock, size_t max_entries = 100000);
 
   TokenCache(const TokenCache&) = delete;
   TokenCache& operator=(const TokenCache&) = delete;
@@ -61,7 +61,7 @@ class TokenCache {
   static std::string KeyString(const TokenKey& key);
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const Clock& clock_;
+  common::Clock& clock_;
   const size_t max_entries_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);

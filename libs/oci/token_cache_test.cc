@@ -5,12 +5,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/oci/testing/fake_clock.h"
+#include "libs/common/testing/fake_clock.h"
 
 namespace werf::oci {
 namespace {
 
-using ::werf::oci::testing::FakeClock;
+using ::werf::common::testing::FakeClock;
 
 TokenKey Key(std::string scope = "repository:team/app:pull", std::string identity = "anonymous") {
   return TokenKey{.realm = "https://auth.example.com/token",

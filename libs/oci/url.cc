@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/status_macros.h"
 
 namespace werf::oci {
 namespace {
@@ -113,8 +114,7 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
 }
 
 absl::StatusOr<std::string> ResolveUrl(absl::string_view base, absl::string_view reference) {
-  absl::StatusOr<ParsedUrl> base_url = ParseUrl(base);
-  if (!base_url.ok()) return base_url.status();
+  ASSIGN_OR_RETURN(const ParsedUrl base_url, ParseUrl(base));
   reference = StripFragment(reference);
   for (char c : reference) {
     if (!absl::ascii_isgraph(c)) {
@@ -125,14 +125,13 @@ absl::StatusOr<std::string> ResolveUrl(absl::string_view base, absl::string_view
   // A scheme is letters, digits, '+', '-', '.' before the first ':' that precedes any '/', '?'.
   const size_t colon = reference.find(':');
   if (colon != absl::string_view::npos && colon < reference.find_first_of("/?")) {
-    absl::StatusOr<ParsedUrl> absolute = ParseUrl(reference);
-    if (!absolute.ok()) return absolute.status();
-    absolute->path = RemoveDotSegments(absolute->path);
-    return absolute->ToString();
+    ASSIGN_OR_RETURN(ParsedUrl absolute, ParseUrl(reference));
+    absolute.path = RemoveDotSegments(absolute.path);
+    return absolute.ToString();
   }
-  ParsedUrl target = *base_url;
+  ParsedUrl target = base_url;
   if (absl::StartsWith(reference, "//")) {
-    return ResolveUrl(base, absl::StrCat(base_url->scheme, ":", reference));
+    return ResolveUrl(base, absl::StrCat(base_url.scheme, ":", reference));
   }
   absl::string_view path = reference;
   const size_t question = reference.find('?');
@@ -147,8 +146,8 @@ absl::StatusOr<std::string> ResolveUrl(absl::string_view base, absl::string_view
   if (absl::StartsWith(path, "/")) {
     target.path = RemoveDotSegments(path);
   } else if (!path.empty()) {
-    const size_t last_slash = base_url->path.rfind('/');
-    target.path = RemoveDotSegments(absl::StrCat(base_url->path.substr(0, last_slash + 1), path));
+    const size_t last_slash = base_url.path.rfind('/');
+    target.path = RemoveDotSegments(absl::StrCat(base_url.path.substr(0, last_slash + 1), path));
   }
   return target.ToString();
 }

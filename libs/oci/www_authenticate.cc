@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/header_lexer.h"
 
 namespace werf::oci {
@@ -81,8 +82,8 @@ absl::StatusOr<std::vector<AuthChallenge>> ParseWwwAuthenticate(absl::string_vie
       if (Token68Follows(lexer)) {
         challenge.token68 = std::string(lexer.Token68());
         lexer.SkipWhitespace();
-      } else if (absl::Status status = ParseParameters(lexer, challenge); !status.ok()) {
-        return status;
+      } else {
+        RETURN_IF_ERROR(ParseParameters(lexer, challenge));
       }
     }
     challenges.push_back(std::move(challenge));

@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<WebhookRouter>> WebhookRouter::Create(
 
 WebhookRouter::WebhookRouter(Options options, std::function<void(const std::string&)> poll_now)
     : options_(options),
-      clock_(options.clock != nullptr ? *options.clock : kube::RealClock()),
+      clock_(options.clock != nullptr ? *options.clock : common::RealClock()),
       poll_now_(std::move(poll_now)) {
   worker_ = std::thread([this] { Run(); });
 }

@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "libs/kube/workqueue.h"
+#include "libs/common/clock.h"
 
 namespace werf::controller {
 
@@ -30,7 +30,7 @@ class WebhookRouter {
     // ...or this long after its first event, whichever is sooner.
     absl::Duration max_delay = absl::Seconds(5);
     // Null: the wall clock. Must outlive the router.
-    kube::Clock* clock = nullptr;
+    common::Clock* clock = nullptr;
   };
 
   // `poll_now` is called once per coalesced key, on the router's own thread.
@@ -54,7 +54,7 @@ class WebhookRouter {
   void Run();
 
   const Options options_;
-  kube::Clock& clock_;
+  common::Clock& clock_;
   const std::function<void(const std::string&)> poll_now_;
 
   absl::Mutex mu_;

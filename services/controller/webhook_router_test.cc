@@ -6,6 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
 
 namespace werf::controller {
 namespace {
@@ -36,7 +37,7 @@ class WebhookRouterTest : public ::testing::Test {
     return false;
   }
 
-  kube::FakeClock clock_;
+  common::testing::FakeClock clock_;
   absl::Mutex mu_;
   std::map<std::string, int> polls_;
   std::unique_ptr<WebhookRouter> router_;

@@ -140,13 +140,13 @@ void Poller::Untrack(const std::string& key) {
   common::LogDebug("repository unassigned", {{"key", key}});
 }
 
-kube::ClientRateLimiter& Poller::LimiterFor(const std::string& repository) {
+common::TokenBucket& Poller::LimiterFor(const std::string& repository) {
   absl::StatusOr<oci::RepositoryRef> ref = oci::RepositoryRef::Parse(repository);
   const std::string host = ref.ok() ? ref->registry() : repository;
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<kube::ClientRateLimiter>& limiter = limiters_[host];
+  std::unique_ptr<common::TokenBucket>& limiter = limiters_[host];
   if (limiter == nullptr) {
-    limiter = std::make_unique<kube::ClientRateLimiter>(options_.registry_qps, options_.registry_burst);
+    limiter = std::make_unique<common::TokenBucket>(options_.registry_qps, options_.registry_burst);
   }
   return *limiter;
 }

@@ -15,8 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/token_bucket.h"
 #include "libs/hub/hub_worker.h"
-#include "libs/kube/client_rate_limiter.h"
 #include "libs/oci/registry_client.h"
 #include "libs/hub/registry_access_reader.h"
 #include "services/poller/repository_tracker.h"
@@ -70,7 +70,7 @@ class Poller {
   void ScheduleLocked(const std::string& key, Entry& entry, absl::Time when)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunPollLoop();
-  kube::ClientRateLimiter& LimiterFor(const std::string& repository) ABSL_LOCKS_EXCLUDED(mu_);
+  common::TokenBucket& LimiterFor(const std::string& repository) ABSL_LOCKS_EXCLUDED(mu_);
 
   const PollerOptions options_;
   const std::unique_ptr<hub::RegistryAccessReader> access_reader_;
@@ -82,7 +82,7 @@ class Poller {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, std::string>> schedule_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::unique_ptr<kube::ClientRateLimiter>> limiters_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<common::TokenBucket>> limiters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace werf::poller

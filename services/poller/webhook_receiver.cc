@@ -109,7 +109,7 @@ WebhookReceiver::WebhookReceiver(Options options, std::unique_ptr<WebhookSecrets
                                  std::function<absl::Status(const pb::RepositoryEvent&)> forward)
     : options_(std::move(options)), secrets_(std::move(secrets)), forward_(std::move(forward)) {
   for (const auto& [name, source] : WebhookSources()) {
-    limiters_[name] = std::make_unique<kube::ClientRateLimiter>(options_.qps, options_.burst);
+    limiters_[name] = std::make_unique<common::TokenBucket>(options_.qps, options_.burst);
   }
 }
 

@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "libs/common/http_server.h"
-#include "libs/kube/client_rate_limiter.h"
+#include "libs/common/token_bucket.h"
 #include "libs/webhook/repository_event.h"
 #include "services/poller/webhook_secrets.h"
 #include "werf/operator/v1/hub.pb.h"
@@ -78,7 +78,7 @@ class WebhookReceiver {
   const Options options_;
   const std::unique_ptr<WebhookSecrets> secrets_;
   const std::function<absl::Status(const ::werf::operator_::v1::RepositoryEvent&)> forward_;
-  std::map<std::string, std::unique_ptr<kube::ClientRateLimiter>> limiters_;  // by source; fixed after Start
+  std::map<std::string, std::unique_ptr<common::TokenBucket>> limiters_;  // by source; fixed after Start
   std::unique_ptr<common::HttpServer> server_;
 };
 
