@@ -60,7 +60,9 @@ TEST(DecodeSecretTest, TypeAndData) {
             {"data", {{"username", absl::Base64Escape("u")}, {"password", absl::Base64Escape("p")}}}},
        "kubernetes.io/basic-auth",
        {{"password", "p"}, {"username", "u"}}},
-      {json{{"data", {{"url", absl::Base64Escape("https://hooks.test/x")}}}}, "Opaque", {{"url", "https://hooks.test/x"}}},
+      {json{{"data", {{"url", absl::Base64Escape("https://hooks.test/x")}}}},
+       "Opaque",
+       {{"url", "https://hooks.test/x"}}},
       {json{{"type", "Opaque"}}, "Opaque", {}},
   };
   for (const Case& c : cases) {

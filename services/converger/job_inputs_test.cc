@@ -82,7 +82,8 @@ TEST(DockerConfigFromSecret, DockerConfigJsonIsUsedAsIs) {
 TEST(DockerConfigFromSecret, LegacyDockercfgIsWrappedInAuths) {
   const json secret = {{"type", "kubernetes.io/dockercfg"},
                        {"data", {{".dockercfg", absl::Base64Escape(R"({"r":{"auth":"dTpw"}})")}}}};
-  EXPECT_EQ(json::parse(*DockerConfigFromSecret(Secret(secret), "r/app")), (json{{"auths", {{"r", {{"auth", "dTpw"}}}}}}));
+  EXPECT_EQ(json::parse(*DockerConfigFromSecret(Secret(secret), "r/app")),
+            (json{{"auths", {{"r", {{"auth", "dTpw"}}}}}}));
 }
 
 TEST(DockerConfigFromSecret, BasicAuthBecomesAnAuthEntryForTheRegistryHost) {

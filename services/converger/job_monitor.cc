@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/resource.h"
 #include "services/converger/converger_metrics.h"
@@ -58,10 +59,9 @@ absl::StatusOr<std::unique_ptr<JobMonitor>> JobMonitor::Create(std::shared_ptr<k
   kube::WorkQueueOptions queue_options;
   queue_options.name = "converger_jobs";
   queue_options.metrics_registry = &common::MetricsRegistry();
-  absl::StatusOr<std::unique_ptr<kube::WorkQueue>> queue = kube::WorkQueue::Create(std::move(queue_options));
-  if (!queue.ok()) return queue.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<kube::WorkQueue> queue, kube::WorkQueue::Create(std::move(queue_options)));
   return std::unique_ptr<JobMonitor>(
-      new JobMonitor(std::move(client), std::move(options), std::move(publish), *std::move(queue)));
+      new JobMonitor(std::move(client), std::move(options), std::move(publish), std::move(queue)));
 }
 
 JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options,
@@ -192,8 +192,7 @@ absl::Status JobMonitor::Process(const std::string& key) {
   }
 
   // Finished: read pods and logs without holding the lock.
-  absl::StatusOr<pb::JobObservation> concluded = Conclude(*job, deleted);
-  if (!concluded.ok()) return concluded.status();
+  ASSIGN_OR_RETURN(pb::JobObservation concluded, Conclude(*job, deleted));
   bool trim = false;
   {
     absl::MutexLock lock(&mu_);
@@ -201,9 +200,9 @@ absl::Status JobMonitor::Process(const std::string& key) {
     Tracked& tracked = tracked_[key];
     if (!tracked.finished) {
       tracked.finished = true;
-      trim = !deleted && concluded->kind() == pb::JOB_KIND_DRIFT_CHECK;
-      if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(*concluded);
-      PublishLocked(tracked, *std::move(concluded));
+      trim = !deleted && concluded.kind() == pb::JOB_KIND_DRIFT_CHECK;
+      if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(concluded);
+      PublishLocked(tracked, std::move(concluded));
     }
     if (deleted) {
       tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());

@@ -61,7 +61,8 @@ absl::Status Run(const PollerFlags& flags) {
              .max_body_bytes = static_cast<size_t>(flags.webhook_max_body_bytes),
              .qps = flags.webhook_qps,
              .burst = flags.webhook_burst},
-            std::make_unique<KubeWebhookSecrets>(kube_client, flags.webhook_secret_namespace, flags.webhook_secret_name),
+            std::make_unique<KubeWebhookSecrets>(kube_client, flags.webhook_secret_namespace,
+                                                 flags.webhook_secret_name),
             [&poller](const operator_::v1::RepositoryEvent& event) { return poller.ForwardEvent(event); }));
     return absl::OkStatus();
   };
