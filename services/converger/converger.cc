@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/object_store.h"
@@ -83,18 +84,17 @@ absl::StatusOr<std::unique_ptr<Converger>> Converger::Create(std::shared_ptr<kub
   options.hub.kind = pb::WORKER_KIND_CONVERGER;
   std::unique_ptr<Converger> converger(new Converger(client, std::move(options)));
   Converger* self = converger.get();
-  absl::StatusOr<std::unique_ptr<JobMonitor>> monitor = JobMonitor::Create(
-      client, self->options_.monitor, [self](const pb::JobObservation& o) { self->Publish(o); });
-  if (!monitor.ok()) return monitor.status();
-  self->monitor_ = *std::move(monitor);
-  absl::StatusOr<std::unique_ptr<hub::HubWorker>> worker = hub::HubWorker::Create(
-      self->options_.hub,
-      {.on_connected = [self](hub::StreamId stream, const pb::HubWelcome&) { self->OnConnected(stream); },
-       .on_message = [self](hub::StreamId stream,
-                            const pb::ConnectResponse& message) { self->OnMessage(stream, message); },
-       .on_disconnected = {}});
-  if (!worker.ok()) return worker.status();
-  self->hub_ = *std::move(worker);
+  ASSIGN_OR_RETURN(self->monitor_,
+                   JobMonitor::Create(client, self->options_.monitor,
+                                      [self](const pb::JobObservation& o) { self->Publish(o); }));
+  ASSIGN_OR_RETURN(
+      self->hub_,
+      hub::HubWorker::Create(
+          self->options_.hub,
+          {.on_connected = [self](hub::StreamId stream, const pb::HubWelcome&) { self->OnConnected(stream); },
+           .on_message = [self](hub::StreamId stream,
+                                const pb::ConnectResponse& message) { self->OnMessage(stream, message); },
+           .on_disconnected = {}}));
   return converger;
 }
 

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/hub/job_name.h"
 #include "libs/hub/testing/test_hub.h"
@@ -64,9 +65,8 @@ ConvergerOptions OptionsFor(const TestHub& hub) {
 // Sends the request on the hub and waits for its acknowledgement.
 absl::StatusOr<pb::Acknowledgement> Converge(TestHub& hub, const pb::ConvergeRequest& request) {
   const size_t from = hub.received_count();
-  absl::StatusOr<uint64_t> sequence = hub.SendConverge(request);
-  if (!sequence.ok()) return sequence.status();
-  return hub.WaitForAck(*sequence, absl::Seconds(60), from);
+  ASSIGN_OR_RETURN(const uint64_t sequence, hub.SendConverge(request));
+  return hub.WaitForAck(sequence, absl::Seconds(60), from);
 }
 
 std::string JobNameOf(const pb::ConvergeRequest& request) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "libs/common/status_macros.h"
 #include "libs/kube/cluster_config.h"
 #include "test/integration/testbed/testbed_support.h"
 
@@ -22,9 +23,8 @@ using nlohmann::json;
 absl::StatusOr<std::shared_ptr<kube::RestClient>> TestbedClient() {
   const char* kubeconfig = std::getenv("KUBECONFIG");
   if (kubeconfig == nullptr) return absl::FailedPreconditionError("KUBECONFIG is not set; is the test bed up?");
-  absl::StatusOr<kube::ClusterConfig> config = kube::LoadKubeconfig(kubeconfig);
-  if (!config.ok()) return config.status();
-  return kube::RestClient::Create(*std::move(config));
+  ASSIGN_OR_RETURN(kube::ClusterConfig config, kube::LoadKubeconfig(kubeconfig));
+  return kube::RestClient::Create(std::move(config));
 }
 
 absl::Status CreateNamespace(absl::string_view ns) {
@@ -40,16 +40,14 @@ void DeleteNamespace(absl::string_view ns) {
 
 absl::StatusOr<std::string> CreateBundle(absl::string_view ns, absl::string_view name) {
   if (!testbed::Kubectl({"get", "crd", "werfbundles.werf.io"}).ok()) {
-    absl::StatusOr<std::string> applied = testbed::Kubectl({"apply", "-f", WERF_CRD_PATH});
-    if (!applied.ok()) return applied.status();
-    applied = testbed::Kubectl({"wait", "--for=condition=Established", "--timeout=60s", "crd/werfbundles.werf.io"});
-    if (!applied.ok()) return applied.status();
+    RETURN_IF_ERROR(testbed::Kubectl({"apply", "-f", WERF_CRD_PATH}).status());
+    RETURN_IF_ERROR(
+        testbed::Kubectl({"wait", "--for=condition=Established", "--timeout=60s", "crd/werfbundles.werf.io"}).status());
   }
-  const absl::Status created = testbed::ApplyYaml(absl::StrCat(
+  RETURN_IF_ERROR(testbed::ApplyYaml(absl::StrCat(
       "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata:\n  name: ", name, "\n  namespace: ", ns,
       "\nspec:\n  registry:\n    url: registry.example.com/team/", name,
-      "\n  converge:\n    serviceAccountName: werf-deploy\n"));
-  if (!created.ok()) return created;
+      "\n  converge:\n    serviceAccountName: werf-deploy\n")));
   return testbed::GetJsonPath({"werfbundle", std::string(name), std::string(ns)}, "{.metadata.uid}");
 }
 
@@ -76,10 +74,10 @@ pb::ConvergeRequest ApplyRequest(absl::string_view bundle_namespace, absl::strin
 }
 
 absl::StatusOr<json> GetObject(absl::string_view kind, absl::string_view ns, absl::string_view name) {
-  absl::StatusOr<std::string> out =
-      testbed::Kubectl({"get", std::string(kind), std::string(name), "-n", std::string(ns), "-o", "json"});
-  if (!out.ok()) return out.status();
-  return json::parse(*out);
+  ASSIGN_OR_RETURN(
+      const std::string out,
+      testbed::Kubectl({"get", std::string(kind), std::string(name), "-n", std::string(ns), "-o", "json"}));
+  return json::parse(out);
 }
 
 absl::StatusOr<std::vector<json>> ListObjects(absl::string_view kind, absl::string_view ns,
@@ -90,9 +88,8 @@ absl::StatusOr<std::vector<json>> ListObjects(absl::string_view kind, absl::stri
   } else {
     args.insert(args.end(), {"-n", std::string(ns)});
   }
-  absl::StatusOr<std::string> out = testbed::Kubectl(args);
-  if (!out.ok()) return out.status();
-  return json::parse(*out)["items"].get<std::vector<json>>();
+  ASSIGN_OR_RETURN(const std::string out, testbed::Kubectl(args));
+  return json::parse(out)["items"].get<std::vector<json>>();
 }
 
 absl::StatusOr<std::unique_ptr<ConvergerProcess>> ConvergerProcess::Start(const std::string& binary,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/hub/job_name.h"
 #include "services/converger/redaction.h"
@@ -152,9 +153,7 @@ absl::Status ValidateConvergeRequest(const pb::ConvergeRequest& request) {
       return absl::InvalidArgumentError(
           absl::StrCat("converge request: env name \"", name, "\" is not a variable name"));
     }
-    if (absl::Status allowed = CheckWerfEnvName(name, "converge request: env"); !allowed.ok()) {
-      return allowed;
-    }
+    RETURN_IF_ERROR(CheckWerfEnvName(name, "converge request: env"));
   }
   return absl::OkStatus();
 }
@@ -212,12 +211,12 @@ absl::StatusOr<JobManifests> BuildJobManifests(const pb::ConvergeRequest& reques
                                                absl::string_view job_name,
                                                const JobInputs& inputs,
                                                const JobBuilderOptions& options) {
-  if (absl::Status valid = ValidateConvergeRequest(request); !valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateConvergeRequest(request));
   if (!IsDnsLabel(job_name)) {
     return absl::InvalidArgumentError(absl::StrCat("Job name \"", job_name, "\" is not a DNS label"));
   }
   for (const auto& [name, value] : options.job_env) {
-    if (absl::Status allowed = CheckWerfEnvName(name, "--job_env"); !allowed.ok()) return allowed;
+    RETURN_IF_ERROR(CheckWerfEnvName(name, "--job_env"));
   }
   JobManifests manifests{.name = std::string(job_name),
                          .ns = request.target_namespace(),
@@ -367,7 +366,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseJobEnv(abs
       return absl::InvalidArgumentError(
           absl::StrCat("--job_env: \"", name, "\" is not an environment variable name"));
     }
-    if (absl::Status allowed = CheckWerfEnvName(name, "--job_env"); !allowed.ok()) return allowed;
+    RETURN_IF_ERROR(CheckWerfEnvName(name, "--job_env"));
     entries.emplace_back(std::string(name), std::string(entry.substr(equals + 1)));
   }
   return entries;

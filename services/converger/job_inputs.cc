@@ -1,9 +1,11 @@
 #include "services/converger/job_inputs.h"
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
+#include <optional>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
 #include "libs/oci/docker_config.h"
@@ -15,6 +17,8 @@ namespace {
 using nlohmann::json;
 
 constexpr absl::string_view kDefaultValuesKey = "values.yaml";
+// Who reads the Secrets, in kube::ReadSecretIfExists's messages ("... may not read ...").
+constexpr absl::string_view kReader = "the converger";
 
 std::string KindName(pb::ValuesSourceKind kind) {
   return kind == pb::VALUES_SOURCE_KIND_SECRET ? "Secret" : "ConfigMap";
@@ -29,56 +33,66 @@ std::string NotFound(absl::string_view kind, absl::string_view ns, absl::string_
   return absl::StrCat(kind, " \"", name, "\" not found in namespace \"", ns, "\"");
 }
 
-// A string field of a Secret's `data`, decoded; NotFound when absent.
-absl::StatusOr<std::string> SecretData(const json& secret, absl::string_view key) {
-  const json* data = secret.contains("data") ? &secret.at("data") : nullptr;
-  if (data == nullptr || !data->is_object() || !data->contains(key) || !data->at(key).is_string()) {
-    return absl::NotFoundError(absl::StrCat("no key \"", key, "\""));
-  }
-  std::string decoded;
-  if (!absl::Base64Unescape(data->at(key).get<std::string>(), &decoded)) {
-    return absl::DataLossError(absl::StrCat("key \"", key, "\" is not valid base64"));
-  }
-  return decoded;
-}
-
-// The object, or nullopt when it does not exist; other API errors with context.
-absl::StatusOr<std::optional<json>> GetIfExists(kube::RestClient& client, const kube::Resource& resource,
-                                                absl::string_view kind, absl::string_view ns,
-                                                absl::string_view name) {
-  absl::StatusOr<json> object = client.Get(resource, ns, name);
+// The ConfigMap, or nullopt when it does not exist; other API errors with context.
+absl::StatusOr<std::optional<json>> GetConfigMapIfExists(kube::RestClient& client, absl::string_view ns,
+                                                         absl::string_view name) {
+  absl::StatusOr<json> object = client.Get(kube::resources::kConfigMaps, ns, name);
   if (object.ok()) return std::optional<json>(*std::move(object));
   if (kube::IsApiNotFound(object.status())) return std::optional<json>();
-  return absl::Status(object.status().code(), absl::StrCat("reading ", Describe(kind, ns, name), ": ",
+  return absl::Status(object.status().code(), absl::StrCat("reading ", Describe("ConfigMap", ns, name), ": ",
                                                            object.status().message()));
+}
+
+// The decoded data of the valuesFrom[`index`] object, or nullopt when it does not exist.
+absl::StatusOr<std::optional<kube::DecodedData>> ReadValuesSource(kube::RestClient& client,
+                                                                  const pb::ValuesSource& source,
+                                                                  absl::string_view ns, int index) {
+  const std::string& name = source.object().name();
+  if (source.kind() == pb::VALUES_SOURCE_KIND_SECRET) {
+    ASSIGN_OR_RETURN(std::optional<kube::SecretContent> secret,
+                     kube::ReadSecretIfExists(client, ns, name,
+                                              absl::StrCat("values (spec.converge.valuesFrom[", index, "])"),
+                                              kReader));
+    if (!secret.has_value()) return std::optional<kube::DecodedData>();
+    return std::optional<kube::DecodedData>(std::move(secret->data));
+  }
+  ASSIGN_OR_RETURN(std::optional<json> config_map, GetConfigMapIfExists(client, ns, name));
+  if (!config_map.has_value()) return std::optional<kube::DecodedData>();
+  absl::StatusOr<kube::DecodedData> data = ConfigMapData(*config_map);
+  if (!data.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(Describe("ConfigMap", ns, name), ": ",
+                                                      data.status().message(), " (spec.converge.valuesFrom[",
+                                                      index, "])"));
+  }
+  return std::optional<kube::DecodedData>(*std::move(data));
 }
 
 // A Secret the request names and cannot do without: `purpose` and `field` name it in
 // the message ("registry credentials", "spec.registry.secretRef") and `fix` says what to do.
-absl::StatusOr<json> ReadRequiredSecret(kube::RestClient& client, const pb::ConvergeRequest& request,
-                                        const pb::ObjectRef& ref, absl::string_view purpose,
-                                        absl::string_view field, absl::string_view fix,
-                                        std::string* ns_out) {
-  const std::string ns = ref.namespace_().empty() ? request.bundle().namespace_() : ref.namespace_();
-  *ns_out = ns;
-  absl::StatusOr<std::optional<json>> secret =
-      GetIfExists(client, kube::resources::kSecrets, "Secret", ns, ref.name());
-  if (!secret.ok()) return secret.status();
-  if (!secret->has_value()) {
+absl::StatusOr<kube::SecretContent> ReadRequiredSecret(kube::RestClient& client, absl::string_view ns,
+                                                       const pb::ObjectRef& ref, absl::string_view purpose,
+                                                       absl::string_view field, absl::string_view fix) {
+  ASSIGN_OR_RETURN(std::optional<kube::SecretContent> secret,
+                   kube::ReadSecretIfExists(client, ns, ref.name(), purpose, kReader));
+  if (!secret.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat(purpose, " ", NotFound("Secret", ns, ref.name()), " (", field, ")", fix));
   }
-  return **std::move(secret);
+  return *std::move(secret);
+}
+
+// The reference's namespace; the bundle's when it names none.
+std::string NamespaceOf(const pb::ObjectRef& ref, const pb::ConvergeRequest& request) {
+  return ref.namespace_().empty() ? request.bundle().namespace_() : ref.namespace_();
 }
 
 absl::StatusOr<std::string> ReadCredentials(kube::RestClient& client, const pb::ConvergeRequest& request,
                                             const pb::ObjectRef& ref) {
-  std::string ns;
-  absl::StatusOr<json> secret =
-      ReadRequiredSecret(client, request, ref, "registry credentials", "spec.registry.secretRef",
-                         "; create it or remove the reference", &ns);
-  if (!secret.ok()) return secret.status();
-  absl::StatusOr<std::string> config = DockerConfigFromSecret(*secret, request.repository());
+  const std::string ns = NamespaceOf(ref, request);
+  ASSIGN_OR_RETURN(kube::SecretContent secret,
+                   ReadRequiredSecret(client, ns, ref, "registry credentials", "spec.registry.secretRef",
+                                      "; create it or remove the reference"));
+  absl::StatusOr<std::string> config = DockerConfigFromSecret(secret, request.repository());
   if (!config.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("registry credentials ",
                                                       Describe("Secret", ns, ref.name()), ": ",
@@ -89,54 +103,45 @@ absl::StatusOr<std::string> ReadCredentials(kube::RestClient& client, const pb::
 
 absl::StatusOr<std::string> ReadCa(kube::RestClient& client, const pb::ConvergeRequest& request,
                                    const pb::ObjectRef& ref) {
-  std::string ns;
-  absl::StatusOr<json> secret = ReadRequiredSecret(client, request, ref, "registry CA",
-                                                   "spec.registry.caSecretRef", "", &ns);
-  if (!secret.ok()) return secret.status();
-  absl::StatusOr<std::string> pem = SecretData(*secret, "ca.crt");
-  if (!pem.ok()) {
+  const std::string ns = NamespaceOf(ref, request);
+  ASSIGN_OR_RETURN(kube::SecretContent secret,
+                   ReadRequiredSecret(client, ns, ref, "registry CA", "spec.registry.caSecretRef", ""));
+  auto pem = secret.data.find("ca.crt");
+  if (pem == secret.data.end()) {
     return absl::FailedPreconditionError(absl::StrCat("registry CA ", Describe("Secret", ns, ref.name()),
-                                                      ": ", pem.status().message(),
-                                                      "; put the PEM CA bundle under ca.crt"));
+                                                      ": no key \"ca.crt\"; put the PEM CA bundle under ca.crt"));
   }
-  return pem;
+  return std::move(pem->second);
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ValuesFromObject(pb::ValuesSourceKind kind, const json& object,
-                                             absl::string_view key) {
-  const std::string wanted(key.empty() ? kDefaultValuesKey : key);
-  if (kind == pb::VALUES_SOURCE_KIND_SECRET) return SecretData(object, wanted);
-  if (object.contains("data") && object["data"].is_object() && object["data"].contains(wanted) &&
-      object["data"][wanted].is_string()) {
-    return object["data"][wanted].get<std::string>();
-  }
-  if (object.contains("binaryData") && object["binaryData"].is_object() &&
-      object["binaryData"].contains(wanted) && object["binaryData"][wanted].is_string()) {
-    std::string decoded;
-    if (!absl::Base64Unescape(object["binaryData"][wanted].get<std::string>(), &decoded)) {
-      return absl::DataLossError(absl::StrCat("binaryData key \"", wanted, "\" is not valid base64"));
-    }
-    return decoded;
-  }
-  return absl::NotFoundError(absl::StrCat("no key \"", wanted, "\""));
+absl::StatusOr<std::string> ValuesFromData(const kube::DecodedData& data, absl::string_view key) {
+  const absl::string_view wanted = key.empty() ? kDefaultValuesKey : key;
+  auto found = data.find(wanted);
+  if (found == data.end()) return absl::NotFoundError(absl::StrCat("no key \"", wanted, "\""));
+  return found->second;
 }
 
-absl::StatusOr<std::string> DockerConfigFromSecret(const json& secret, absl::string_view repository) {
-  oci::SecretData data;
-  if (const auto fields = secret.find("data"); fields != secret.end() && fields->is_object()) {
+absl::StatusOr<kube::DecodedData> ConfigMapData(const json& config_map) {
+  absl::StatusOr<kube::DecodedData> binary = kube::DecodeBytesField(config_map, "binaryData");
+  if (!binary.ok()) return absl::InvalidArgumentError(absl::StrCat("binaryData ", binary.status().message()));
+  kube::DecodedData data = *std::move(binary);
+  // The API server refuses a key in both; were one there anyway, `data` wins, as it did
+  // when this looked in `data` first.
+  if (const auto fields = config_map.find("data"); fields != config_map.end() && fields->is_object()) {
     for (const auto& [key, value] : fields->items()) {
-      std::string decoded;
-      if (!value.is_string() || !absl::Base64Unescape(value.get<std::string>(), &decoded)) {
-        return absl::InvalidArgumentError(absl::StrCat("key \"", key, "\" is not valid base64"));
-      }
-      data[key] = std::move(decoded);
+      if (value.is_string()) data.insert_or_assign(key, value.get<std::string>());
     }
   }
+  return data;
+}
+
+absl::StatusOr<std::string> DockerConfigFromSecret(const kube::SecretContent& secret,
+                                                   absl::string_view repository) {
   absl::StatusOr<oci::RepositoryRef> parsed = oci::RepositoryRef::Parse(repository);
   if (!parsed.ok()) return absl::InvalidArgumentError(parsed.status().message());
-  return oci::DockerConfigJsonFromSecret(secret.value("type", ""), data, *parsed);
+  return oci::DockerConfigJsonFromSecret(secret.type, secret.data, *parsed);
 }
 
 absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::ConvergeRequest& request) {
@@ -144,16 +149,11 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
   for (int i = 0; i < request.values_from_size(); ++i) {
     const pb::ValuesSource& source = request.values_from(i);
     const std::string kind = KindName(source.kind());
-    const std::string ns =
-        source.object().namespace_().empty() ? request.bundle().namespace_() : source.object().namespace_();
+    const std::string ns = NamespaceOf(source.object(), request);
     const std::string& name = source.object().name();
-    const kube::Resource& resource = source.kind() == pb::VALUES_SOURCE_KIND_SECRET
-                                         ? kube::resources::kSecrets
-                                         : kube::resources::kConfigMaps;
     const std::string where = absl::StrCat(" (spec.converge.valuesFrom[", i, "])");
-    absl::StatusOr<std::optional<json>> object = GetIfExists(client, resource, kind, ns, name);
-    if (!object.ok()) return object.status();
-    if (!object->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<kube::DecodedData> data, ReadValuesSource(client, source, ns, i));
+    if (!data.has_value()) {
       if (source.optional()) {
         common::LogInfo("optional values source missing; skipped",
                         {{"bundle", request.bundle().name()}, {"namespace", ns}, {"source", kind + "/" + name}});
@@ -162,7 +162,7 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
       return absl::FailedPreconditionError(absl::StrCat(
           NotFound(kind, ns, name), where, "; create it or mark the source optional"));
     }
-    absl::StatusOr<std::string> values = ValuesFromObject(source.kind(), **object, source.key());
+    absl::StatusOr<std::string> values = ValuesFromData(*data, source.key());
     if (absl::IsNotFound(values.status()) && source.optional()) continue;
     if (!values.ok()) {
       return absl::FailedPreconditionError(
@@ -172,14 +172,11 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
     inputs.values_from_secret.push_back(source.kind() == pb::VALUES_SOURCE_KIND_SECRET);
   }
   if (!request.access().credentials_secret().name().empty()) {
-    absl::StatusOr<std::string> config = ReadCredentials(client, request, request.access().credentials_secret());
-    if (!config.ok()) return config.status();
-    inputs.docker_config_json = *std::move(config);
+    ASSIGN_OR_RETURN(inputs.docker_config_json,
+                     ReadCredentials(client, request, request.access().credentials_secret()));
   }
   if (!request.access().ca_secret().name().empty()) {
-    absl::StatusOr<std::string> pem = ReadCa(client, request, request.access().ca_secret());
-    if (!pem.ok()) return pem.status();
-    inputs.registry_ca_pem = *std::move(pem);
+    ASSIGN_OR_RETURN(inputs.registry_ca_pem, ReadCa(client, request, request.access().ca_secret()));
   }
   return inputs;
 }

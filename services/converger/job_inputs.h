@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "libs/kube/rest_client.h"
+#include "libs/kube/secret_reader.h"
 #include "nlohmann/json.hpp"
 #include "services/converger/job_builder.h"
 #include "werf/operator/v1/hub.pb.h"
@@ -23,16 +24,20 @@ absl::StatusOr<JobInputs> ReadJobInputs(kube::RestClient& client, const pb::Conv
 
 // --- pure parts, exposed for tests -------------------------------------------------
 
-// The content under `key` (empty: values.yaml) of a ConfigMap (data or binaryData) or
-// Secret (data, base64) object. NotFound when the key is absent.
-absl::StatusOr<std::string> ValuesFromObject(pb::ValuesSourceKind kind, const nlohmann::json& object,
-                                             absl::string_view key);
+// The content under `key` (empty: values.yaml) of an object's decoded data: a Secret's
+// (kube::DecodeSecret) or a ConfigMap's (ConfigMapData). NotFound when the key is absent.
+absl::StatusOr<std::string> ValuesFromData(const kube::DecodedData& data, absl::string_view key);
 
-// A docker config.json from a credentials Secret object (oci::DockerConfigJsonFromSecret
-// on its decoded data): kubernetes.io/dockerconfigjson as is, kubernetes.io/dockercfg
-// wrapped in "auths", and username/password (basic-auth) as an "auth" entry for the
+// A ConfigMap's `data` and `binaryData` as one map, binaryData decoded by the rule a
+// Secret's data is (kube::DecodeBytesField). InvalidArgument naming the key when a
+// binaryData value is not base64.
+absl::StatusOr<kube::DecodedData> ConfigMapData(const nlohmann::json& config_map);
+
+// A docker config.json from a credentials Secret (oci::DockerConfigJsonFromSecret on its
+// decoded data): kubernetes.io/dockerconfigjson as is, kubernetes.io/dockercfg wrapped
+// in "auths", and username/password (basic-auth) as an "auth" entry for the
 // repository's registry.
-absl::StatusOr<std::string> DockerConfigFromSecret(const nlohmann::json& secret,
+absl::StatusOr<std::string> DockerConfigFromSecret(const kube::SecretContent& secret,
                                                    absl::string_view repository);
 
 }  // namespace werf::converger

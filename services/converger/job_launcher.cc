@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
@@ -74,15 +75,11 @@ absl::StatusOr<LaunchResult> JobLauncher::Launch(const pb::ConvergeRequest& requ
     return WithContext(existing.status(), absl::StrCat("reading ", job_ref));
   }
 
-  absl::StatusOr<JobInputs> inputs = ReadJobInputs(*client_, request);
-  if (!inputs.ok()) return inputs.status();
-  absl::StatusOr<JobManifests> manifests = BuildJobManifests(request, job_name, *inputs, options_);
-  if (!manifests.ok()) return manifests.status();
-  if (manifests->secret) {
-    if (absl::Status put = PutSecret(request, *manifests->secret); !put.ok()) return put;
-  }
+  ASSIGN_OR_RETURN(const JobInputs inputs, ReadJobInputs(*client_, request));
+  ASSIGN_OR_RETURN(const JobManifests manifests, BuildJobManifests(request, job_name, inputs, options_));
+  if (manifests.secret) RETURN_IF_ERROR(PutSecret(request, *manifests.secret));
 
-  absl::StatusOr<json> created = client_->Create(kube::resources::kJobs, ns, manifests->job);
+  absl::StatusOr<json> created = client_->Create(kube::resources::kJobs, ns, manifests.job);
   if (kube::IsApiAlreadyExists(created.status())) {
     // Another attempt created it between our Get and Create: the same name means the
     // same inputs, so adopt it and leave it untouched.
@@ -97,13 +94,13 @@ absl::StatusOr<LaunchResult> JobLauncher::Launch(const pb::ConvergeRequest& requ
     return LaunchResult{.job = *std::move(raced), .created = false};
   }
   if (!created.ok()) {
-    if (manifests->secret) {
+    if (manifests.secret) {
       // Nothing will own it now; remove it rather than leave credentials behind.
       (void)client_->Delete(kube::resources::kSecrets, ns, job_name);
     }
     return WithContext(created.status(), absl::StrCat("creating ", job_ref));
   }
-  if (manifests->secret) {
+  if (manifests.secret) {
     if (absl::Status owned = OwnSecret(*created); !owned.ok()) {
       // The Job runs fine; the Secret is retried on the next adoption. Say so loudly:
       // without an owner it outlives the Job.

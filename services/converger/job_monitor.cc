@@ -9,6 +9,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/metrics.h"
+#include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/resource.h"
 #include "services/converger/converger_metrics.h"
@@ -181,8 +182,7 @@ absl::Status JobMonitor::Process(const std::string& key) {
   }
 
   // Finished: read pods and logs without holding the lock.
-  absl::StatusOr<pb::JobObservation> concluded = Conclude(*job, deleted);
-  if (!concluded.ok()) return concluded.status();
+  ASSIGN_OR_RETURN(pb::JobObservation concluded, Conclude(*job, deleted));
   bool trim = false;
   {
     absl::MutexLock lock(&mu_);
@@ -190,9 +190,9 @@ absl::Status JobMonitor::Process(const std::string& key) {
     Tracked& tracked = tracked_[key];
     if (!tracked.finished) {
       tracked.finished = true;
-      trim = !deleted && concluded->kind() == pb::JOB_KIND_DRIFT_CHECK;
-      if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(*concluded);
-      PublishLocked(tracked, *std::move(concluded));
+      trim = !deleted && concluded.kind() == pb::JOB_KIND_DRIFT_CHECK;
+      if (tracked.seen_unfinished) ConvergerMetrics::Get().JobFinished(concluded);
+      PublishLocked(tracked, std::move(concluded));
     }
     if (deleted) {
       tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());

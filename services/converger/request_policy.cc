@@ -1,6 +1,7 @@
 #include "services/converger/request_policy.h"
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
 
 namespace werf::converger {
 
@@ -20,18 +21,11 @@ absl::Status CheckRequestPolicy(const api::TenancyPolicy& policy, const pb::Conv
         ") outside the bundle's namespace; a bundle uses only its own namespace's ", kind,
         "s, so nothing was read or copied"));
   };
-  if (absl::Status s = same_namespace(request.access().credentials_secret(), "Secret", "registry.secretRef"); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = same_namespace(request.access().ca_secret(), "Secret", "registry.caSecretRef"); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(same_namespace(request.access().credentials_secret(), "Secret", "registry.secretRef"));
+  RETURN_IF_ERROR(same_namespace(request.access().ca_secret(), "Secret", "registry.caSecretRef"));
   for (const pb::ValuesSource& source : request.values_from()) {
     const bool secret = source.kind() == pb::VALUES_SOURCE_KIND_SECRET;
-    if (absl::Status s = same_namespace(source.object(), secret ? "Secret" : "ConfigMap", "converge.valuesFrom");
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(same_namespace(source.object(), secret ? "Secret" : "ConfigMap", "converge.valuesFrom"));
   }
   if (absl::Status s = api::CheckTarget(policy, bundle_namespace, request.target_namespace(),
                                         request.service_account_name(), target_annotations);

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_macros.h"
 
 namespace werf::converger {
 namespace {
@@ -199,9 +200,7 @@ absl::StatusOr<ParsedWerfArgs> ParseWerfArgs(absl::Span<const std::string> args)
       } else {
         return Invalid(command, absl::StrCat("flag needs an argument: --", name));
       }
-      if (absl::Status valid = CheckValue(command, *flag, absl::StrCat("--", name), value); !valid.ok()) {
-        return valid;
-      }
+      RETURN_IF_ERROR(CheckValue(command, *flag, absl::StrCat("--", name), value));
       parsed.flags.emplace_back(std::string(flag->name), std::move(value));
       continue;
     }
@@ -225,7 +224,7 @@ absl::StatusOr<ParsedWerfArgs> ParseWerfArgs(absl::Span<const std::string> args)
       } else {
         return Invalid(command, absl::StrCat("flag needs an argument: '", std::string(1, arg[at]), "' in ", arg));
       }
-      if (absl::Status valid = CheckValue(command, *flag, shown, value); !valid.ok()) return valid;
+      RETURN_IF_ERROR(CheckValue(command, *flag, shown, value));
       parsed.flags.emplace_back(std::string(flag->name), std::move(value));
     }
   }
@@ -233,23 +232,22 @@ absl::StatusOr<ParsedWerfArgs> ParseWerfArgs(absl::Span<const std::string> args)
 }
 
 absl::Status CheckWerfArgs(absl::Span<const std::string> args) {
-  absl::StatusOr<ParsedWerfArgs> parsed = ParseWerfArgs(args);
-  if (!parsed.ok()) return parsed.status();
-  const WerfCommand command = parsed->command;
+  ASSIGN_OR_RETURN(const ParsedWerfArgs parsed, ParseWerfArgs(args));
+  const WerfCommand command = parsed.command;
   for (const WerfFlag& flag : kFlags) {
     if (!flag.required || !Offered(flag, command)) continue;
-    const std::string* value = parsed->Value(flag.name);
+    const std::string* value = parsed.Value(flag.name);
     if (value == nullptr || value->empty()) {
       std::string upper = flag.name == "repo" ? "ADDRESS" : "RELEASE";
       return Invalid(command, absl::StrCat("--", flag.name, "=", upper, " param required"));
     }
   }
-  if (const std::string* mode = parsed->Value("log-color-mode");
+  if (const std::string* mode = parsed.Value("log-color-mode");
       mode != nullptr && *mode != "on" && *mode != "off" && *mode != "auto") {
     return Invalid(command, absl::StrCat("bad --log-color-mode \"", *mode, "\": on, off or auto"));
   }
-  if (const std::string* path = parsed->Value("deploy-report-path"); path != nullptr) {
-    const std::string* save = parsed->Value("save-deploy-report");
+  if (const std::string* path = parsed.Value("deploy-report-path"); path != nullptr) {
+    const std::string* save = parsed.Value("save-deploy-report");
     if (save == nullptr || !IsGoTrue(*save)) {
       return Invalid(command, "--deploy-report-path without --save-deploy-report writes no report");
     }

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/reference.h"
 #include "services/poller/metrics.h"
 
@@ -28,13 +29,11 @@ absl::Status Poller::Start() {
   hub_options.controller_address = options_.controller_address;
   hub_options.kind = pb::WORKER_KIND_POLLER;
   hub_options.version = options_.version;
-  absl::StatusOr<std::unique_ptr<hub::HubWorker>> worker = hub::HubWorker::Create(
-      std::move(hub_options),
-      {.on_connected = [this](hub::StreamId, const pb::HubWelcome&) { OnConnected(); },
-       .on_message = [this](hub::StreamId, const pb::ConnectResponse& m) { OnMessage(m); },
-       .on_disconnected = [](hub::StreamId, const absl::Status&) {}});
-  if (!worker.ok()) return worker.status();
-  hub_ = std::move(*worker);
+  ASSIGN_OR_RETURN(hub_, hub::HubWorker::Create(
+                             std::move(hub_options),
+                             {.on_connected = [this](hub::StreamId, const pb::HubWelcome&) { OnConnected(); },
+                              .on_message = [this](hub::StreamId, const pb::ConnectResponse& m) { OnMessage(m); },
+                              .on_disconnected = [](hub::StreamId, const absl::Status&) {}}));
   for (int i = 0; i < std::max(1, options_.max_concurrent_polls); ++i) {
     threads_.emplace_back([this] { RunPollLoop(); });
   }

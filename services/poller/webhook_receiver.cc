@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/webhook/cloudevents.h"
 #include "libs/webhook/distribution.h"
 #include "libs/webhook/dockerhub.h"
@@ -73,7 +74,7 @@ absl::StatusOr<std::unique_ptr<WebhookReceiver>> WebhookReceiver::Start(
   std::unique_ptr<WebhookReceiver> receiver(
       new WebhookReceiver(std::move(options), std::move(secrets), std::move(forward)));
   WebhookReceiver* self = receiver.get();
-  absl::StatusOr<std::unique_ptr<common::HttpServer>> server = common::HttpServer::Start({
+  ASSIGN_OR_RETURN(receiver->server_, common::HttpServer::Start({
       .address = self->options_.address,
       .register_routes =
           [self](httplib::Server& http) {
@@ -98,9 +99,7 @@ absl::StatusOr<std::unique_ptr<WebhookReceiver>> WebhookReceiver::Start(
               response.set_content(answer.body, "application/json");
             });
           },
-  });
-  if (!server.ok()) return server.status();
-  receiver->server_ = *std::move(server);
+  }));
   common::LogInfo("webhook receiver listening", {{"address", receiver->server_->address().ToString()}});
   return receiver;
 }

@@ -40,6 +40,7 @@
 #include "libs/common/flags.h"
 #include "libs/common/grpc_server.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_macros.h"
 #include "libs/oci/curl_transport.h"
 #include "libs/oci/registry_client.h"
 #include "nlohmann/json.hpp"
@@ -369,16 +370,14 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
   oci::RegistryClientOptions client_options;
   client_options.transport = transport;
   client_options.metrics = &metrics;
-  absl::StatusOr<std::unique_ptr<oci::RegistryClient>> client = oci::RegistryClient::Create(std::move(client_options));
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<oci::RegistryClient> client, oci::RegistryClient::Create(std::move(client_options)));
 
   ObservationLog observations(setup.manifest_digest);
   controller::HubServiceImpl hub(
       {.controller_id = "poller-bench"},
       {.on_repository = [&observations](const pb::RepositoryObservation& o) { observations.Record(o); }});
-  absl::StatusOr<std::unique_ptr<common::GrpcServer>> server =
-      common::GrpcServer::Start({.address = "127.0.0.1:0", .services = {&hub}});
-  if (!server.ok()) return server.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<common::GrpcServer> server,
+                   common::GrpcServer::Start({.address = "127.0.0.1:0", .services = {&hub}}));
 
   std::map<std::string, pb::TrackRepository> repositories;
   for (int i = 0; i < n; ++i) {
@@ -396,16 +395,16 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
   hub.SetServing(true);
 
   PollerOptions poller_options = setup.poller_options;
-  poller_options.controller_address = (*server)->address().ToString();
+  poller_options.controller_address = server->address().ToString();
   auto poller = std::make_unique<Poller>(poller_options, std::make_unique<hub::RegistryAccessReader>(nullptr),
-                                         std::move(*client));
+                                         std::move(client));
   const Measurer measurer(metrics, *transport, observations, setup.registry_pid);
   const double polls_at_start = PollCount();
   auto polls = [&] { return PollCount() - polls_at_start; };
 
   // Initial cycle: connect, receive N assignments, poll each once, report everything once.
   const Snapshot start = measurer.Take();
-  if (absl::Status started = poller->Start(); !started.ok()) return started;
+  RETURN_IF_ERROR(poller->Start());
   absl::Status outcome = absl::OkStatus();
   WaitUntil([&] { return polls() > 0; }, setup.cycle_timeout);
   const absl::Time initial_first_poll = absl::Now();
@@ -471,7 +470,7 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
   poller->Stop();
   poller.reset();
   hub.SetServing(false);
-  (*server)->Shutdown(absl::Now() + absl::Seconds(2));
+  server->Shutdown(absl::Now() + absl::Seconds(2));
   if (!outcome.ok()) {
     std::fprintf(stderr, "poller_bench: %s\n%s\n", outcome.ToString().c_str(), report.dump(2).c_str());
     return outcome;
