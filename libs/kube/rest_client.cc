@@ -70,13 +70,31 @@ bool IsIdempotent(absl::string_view method) {
   return method == "GET" || method == "HEAD" || method == "DELETE";
 }
 
-std::optional<absl::Duration> ParseRetryAfter(const std::map<std::string, std::string>& headers) {
-  const auto it = headers.find("retry-after");
+std::optional<absl::Duration> ParseRetryAfter(const http::HttpHeaders& headers) {
+  const std::optional<std::string> value = headers.Get("retry-after");
   int seconds = 0;
-  if (it == headers.end() || !absl::SimpleAtoi(it->second, &seconds) || seconds < 0) {
+  if (!value.has_value() || !absl::SimpleAtoi(*value, &seconds) || seconds < 0) {
     return std::nullopt;
   }
   return absl::Seconds(seconds);
+}
+
+// The API server's trust, sent with each request (the client is per cluster).
+http::TlsOptions TlsOf(const ClusterConfig& config) {
+  return {.verify = !config.insecure_skip_tls_verify,
+          .ca_pem = config.ca_pem,
+          .client_cert_pem = config.client_cert_pem,
+          .client_key_pem = config.client_key_pem};
+}
+
+// libcurl as the API server wants it: no redirects followed, no header cap, TCP
+// keep-alive for long watches, no "Expect: 100-continue" round trip on large bodies.
+http::CurlHttpClientOptions TransportOptions(const RestOptions& options) {
+  return {.user_agent = options.user_agent,
+          .max_header_bytes = 0,
+          .max_redirects = 0,
+          .tcp_keepalive = true,
+          .no_expect_continue = true};
 }
 
 }  // namespace
@@ -92,8 +110,7 @@ absl::StatusOr<std::shared_ptr<RestClient>> RestClient::Create(ClusterConfig con
 RestClient::RestClient(ClusterConfig config, RestOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      transport_(TlsSettings{config_.ca_pem, config_.client_cert_pem, config_.client_key_pem,
-                             config_.insecure_skip_tls_verify}),
+      transport_(TransportOptions(options_)),
       limiter_(options_.qps, options_.burst) {}
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Headers(
@@ -118,16 +135,18 @@ absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
   absl::StatusOr<common::ExponentialBackoff> backoff = common::ExponentialBackoff::Create(
       {.initial = absl::Milliseconds(200), .max = absl::Seconds(5)});
   if (!backoff.ok()) return backoff.status();
-  HttpRequest request{.method = std::string(method),
-                      .url = config_.server + path_and_query,
-                      .body = std::move(body),
-                      .timeout = timeout};
+  http::HttpRequest request{.method = std::string(method),
+                            .url = config_.server + path_and_query,
+                            .body = std::move(body),
+                            .tls = TlsOf(config_),
+                            .timeout = timeout,
+                            .max_body_bytes = std::nullopt};
   absl::Status last;
   for (int attempt = 0; attempt <= retries; ++attempt) {
     limiter_.Wait();
     ASSIGN_OR_RETURN(request.headers, Headers(content_type, accept));
     requests_sent_.fetch_add(1);
-    absl::StatusOr<HttpResponse> response = transport_.Perform(request);
+    absl::StatusOr<http::HttpResponse> response = transport_.Send(request);
     const bool retries_left = attempt < retries;
     if (!response.ok()) {
       last = response.status();
@@ -289,15 +308,17 @@ absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
   limiter_.Wait();
   ASSIGN_OR_RETURN(auto headers, Headers("", options.metadata_only ? kAcceptMetadata : ""));
   // A refusal's body (a Status object) is not streamed: the transport collects it.
-  HttpRequest request{.method = "GET",
-                      .url = config_.server + path,
-                      .headers = std::move(headers),
-                      // The server ends the watch at timeoutSeconds; allow for slack.
-                      .timeout = absl::Seconds(options.timeout_seconds + 30),
-                      .cancel = stop};
-  request.on_body_chunk = on_chunk;
+  http::HttpRequest request{.method = "GET",
+                            .url = config_.server + path,
+                            .headers = std::move(headers),
+                            .tls = TlsOf(config_),
+                            // The server ends the watch at timeoutSeconds; allow for slack.
+                            .timeout = absl::Seconds(options.timeout_seconds + 30),
+                            .max_body_bytes = std::nullopt,
+                            .on_body_chunk = on_chunk,
+                            .cancel = stop};
   requests_sent_.fetch_add(1);
-  absl::StatusOr<HttpResponse> response = transport_.Perform(request);
+  absl::StatusOr<http::HttpResponse> response = transport_.Send(request);
   if (!response.ok()) return response.status();
   if (response->status >= 200 && response->status < 300) return absl::OkStatus();
   return StatusFromApiResponse(response->status, response->body, absl::StrCat("GET ", path),

@@ -15,9 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "libs/http/curl_http_client.h"
 #include "libs/kube/client_rate_limiter.h"
 #include "libs/kube/cluster_config.h"
-#include "libs/kube/curl_transport.h"
 #include "libs/kube/resource.h"
 #include "nlohmann/json.hpp"
 
@@ -147,7 +147,7 @@ class RestClient {
 
   const ClusterConfig config_;
   const RestOptions options_;
-  CurlTransport transport_;
+  http::CurlHttpClient transport_;
   ClientRateLimiter limiter_;
   std::atomic<int64_t> requests_sent_{0};
 };

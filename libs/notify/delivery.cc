@@ -5,16 +5,17 @@
 #include "absl/strings/strip.h"
 #include "libs/common/utf8.h"
 #include "libs/oci/rate_limit.h"
+#include "libs/oci/transport_errors.h"
 
 namespace werf::notify {
 namespace {
 
 struct PreparedRequest {
-  oci::HttpRequest request;
+  http::HttpRequest request;
   std::string skipped;  // non-empty: nothing to send, and why
 };
 
-void AddJson(oci::HttpRequest& request, const nlohmann::json& body, const char* content_type) {
+void AddJson(http::HttpRequest& request, const nlohmann::json& body, const char* content_type) {
   request.body = body.dump();
   request.headers.emplace_back("Content-Type", content_type);
 }
@@ -22,8 +23,8 @@ void AddJson(oci::HttpRequest& request, const nlohmann::json& body, const char* 
 PreparedRequest Prepare(const SinkSpec& sink, const SinkSecret& secret, const Message& message,
                         const std::map<std::string, std::string>* annotations) {
   PreparedRequest prepared;
-  oci::HttpRequest& request = prepared.request;
-  request.method = oci::HttpMethod::kPost;
+  http::HttpRequest& request = prepared.request;
+  request.method = "POST";
   request.url = secret.url;
   request.headers.emplace_back("User-Agent", "werf-operator");
   switch (sink.kind) {
@@ -77,7 +78,7 @@ std::string Redact(std::string text, const SinkSecret& secret) {
   return text;
 }
 
-DeliveryResult Deliver(oci::HttpTransport& transport, const SinkSpec& sink, const SinkSecret& secret,
+DeliveryResult Deliver(http::HttpClient& transport, const SinkSpec& sink, const SinkSecret& secret,
                        const Message& message, const std::map<std::string, std::string>* annotations,
                        absl::Time now, const DeliveryOptions& options) {
   PreparedRequest prepared = Prepare(sink, secret, message, annotations);
@@ -90,10 +91,11 @@ DeliveryResult Deliver(oci::HttpTransport& transport, const SinkSpec& sink, cons
   prepared.request.connect_timeout = options.connect_timeout;
   prepared.request.timeout = options.timeout;
   prepared.request.max_body_bytes = 4096;
-  absl::StatusOr<oci::HttpResponse> response = transport.Send(prepared.request);
+  absl::StatusOr<http::HttpResponse> response = transport.Send(prepared.request);
   if (!response.ok()) {
     result.kind = DeliveryResult::Kind::kFailed;
-    result.summary = Redact(absl::StrCat("no answer: ", response.status().message()), secret);
+    const absl::Status error = oci::FromTransportError(response.status(), prepared.request);
+    result.summary = Redact(absl::StrCat("no answer: ", error.message()), secret);
     return result;
   }
   result.http_status = response->status;

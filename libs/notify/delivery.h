@@ -11,9 +11,9 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "libs/http/http_client.h"
 #include "libs/notify/payloads.h"
 #include "libs/notify/sink.h"
-#include "libs/oci/http_transport.h"
 
 namespace werf::notify {
 
@@ -48,7 +48,7 @@ struct DeliveryOptions {
 
 // `annotations`: the bundle manifest's annotations (GitHub sinks only; null when
 // unknown, which skips the status with the reason `annotations_error`).
-DeliveryResult Deliver(oci::HttpTransport& transport, const SinkSpec& sink, const SinkSecret& secret,
+DeliveryResult Deliver(http::HttpClient& transport, const SinkSpec& sink, const SinkSecret& secret,
                        const Message& message, const std::map<std::string, std::string>* annotations,
                        absl::Time now, const DeliveryOptions& options = {});
 

@@ -144,15 +144,15 @@ absl::StatusOr<std::string> RegistryAuth::FetchToken(const AuthTarget& target, c
                      {.reason = ErrorReason::kCredentials});
   }
 
-  HttpRequest request{.tls = target.tls,
-                      .connect_timeout = options_.connect_timeout,
-                      .timeout = options_.timeout,
-                      .max_body_bytes = options_.max_token_response_bytes};
+  http::HttpRequest request{.tls = target.tls,
+                            .connect_timeout = options_.connect_timeout,
+                            .timeout = options_.timeout,
+                            .max_body_bytes = options_.max_token_response_bytes};
   request.headers.emplace_back("Accept", "application/json");
   const bool identity_token = access.has_credentials() && !access.credentials->identity_token.empty();
   if (identity_token) {
     // OAuth2 refresh-token grant, as `docker login` with an identity provider expects.
-    request.method = HttpMethod::kPost;
+    request.method = "POST";
     request.url = challenge.realm;
     request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     request.body = absl::StrCat("grant_type=refresh_token&service=", QueryEscape(challenge.service),
@@ -168,7 +168,7 @@ absl::StatusOr<std::string> RegistryAuth::FetchToken(const AuthTarget& target, c
     }
   }
 
-  absl::StatusOr<HttpResponse> response = send(request);
+  absl::StatusOr<http::HttpResponse> response = send(request);
   if (!response.ok()) {
     return AnnotateError(response.status(), absl::StrCat("token service ", realm_for_messages, " of ", registry));
   }

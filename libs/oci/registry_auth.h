@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
-#include "libs/oci/http_transport.h"
+#include "libs/http/http_client.h"
 #include "libs/oci/reference.h"
 #include "libs/oci/registry_access.h"
 #include "libs/oci/token_cache.h"
@@ -32,7 +32,7 @@ struct AuthTarget {
   const RepositoryRef* repository = nullptr;
   const RegistryAccess* access = nullptr;
   // TLS options for the token service, the registry's own.
-  TlsOptions tls{};
+  http::TlsOptions tls{};
   // Whether plain HTTP is acceptable for the registry, hence for its token service too.
   bool plain_http_allowed = false;
 };
@@ -49,7 +49,7 @@ struct RegistryAuthOptions {
 class RegistryAuth {
  public:
   // Sends one request and accounts for it (metrics, per-call statistics).
-  using Sender = absl::FunctionRef<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
+  using Sender = absl::FunctionRef<absl::StatusOr<http::HttpResponse>(const http::HttpRequest&)>;
 
   RegistryAuth(common::Clock& clock, RegistryAuthOptions options);
 

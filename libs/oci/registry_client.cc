@@ -8,12 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/common/status_macros.h"
+#include "libs/http/curl_http_client.h"
 #include "libs/oci/ca_bundle.h"
-#include "libs/oci/curl_transport.h"
 #include "libs/oci/digest.h"
 #include "libs/oci/link_header.h"
 #include "libs/oci/registry_errors.h"
 #include "libs/oci/tag_list.h"
+#include "libs/oci/transport_errors.h"
 #include "libs/oci/url.h"
 #include "nlohmann/json.hpp"
 
@@ -37,7 +38,7 @@ struct RegistryClient::Call {
 
 namespace {
 
-void SetHeader(HttpRequest& request, absl::string_view name, absl::string_view value) {
+void SetHeader(http::HttpRequest& request, absl::string_view name, absl::string_view value) {
   std::erase_if(request.headers, [name](const auto& header) { return absl::EqualsIgnoreCase(header.first, name); });
   request.headers.emplace_back(std::string(name), std::string(value));
 }
@@ -60,7 +61,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(RegistryC
   if (options.page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
   if (options.max_tags == 0) return absl::InvalidArgumentError("max_tags must be positive");
   if (options.transient_retries < 0) return absl::InvalidArgumentError("transient_retries must not be negative");
-  if (options.transport == nullptr) options.transport = std::make_shared<CurlTransport>();
+  if (options.transport == nullptr) options.transport = std::make_shared<http::CurlHttpClient>();
   return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(options)));
 }
 
@@ -103,7 +104,7 @@ AuthTarget RegistryClient::MakeAuthTarget(const Call& call) const {
   return AuthTarget{
       .repository = &call.repository,
       .access = &call.access,
-      .tls = TlsOptions{.verify = security == TransportSecurity::kTls, .ca_pem = call.access.ca_pem},
+      .tls = http::TlsOptions{.verify = security == TransportSecurity::kTls, .ca_pem = call.access.ca_pem},
       .plain_http_allowed = security == TransportSecurity::kPlainHttp || security == TransportSecurity::kInsecure,
   };
 }
@@ -117,7 +118,7 @@ absl::Status RegistryClient::RateLimitedError(const Call& call, absl::Time until
                    {.reason = ErrorReason::kRateLimited, .http_status = http_status, .retry_after = until});
 }
 
-absl::Status RegistryClient::DeferRegistry(const Call& call, const HttpResponse& response) {
+absl::Status RegistryClient::DeferRegistry(const Call& call, const http::HttpResponse& response) {
   const absl::Time now = clock_.Now();
   std::optional<absl::Time> until;
   if (std::optional<std::string> retry_after = response.headers.Get("retry-after")) {
@@ -160,17 +161,18 @@ absl::Status RegistryClient::StartCall(Call& call) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<HttpResponse> RegistryClient::SendCounted(Call& call, const HttpRequest& request) {
+absl::StatusOr<http::HttpResponse> RegistryClient::SendCounted(Call& call, const http::HttpRequest& request) {
   const absl::Time start = clock_.Now();
-  absl::StatusOr<HttpResponse> response = transport_->Send(request);
+  absl::StatusOr<http::HttpResponse> response = transport_->Send(request);
+  if (!response.ok()) response = FromTransportError(response.status(), request);
   ++call.stats.requests;
   if (response.ok()) call.stats.bytes_received += response->bytes_received;
   metrics_.RecordRequest(call.repository.registry(), response.ok() ? response->status : 0, clock_.Now() - start);
   return response;
 }
 
-absl::StatusOr<HttpResponse> RegistryClient::SendWithSchemeFallback(Call& call, HttpRequest& request) {
-  absl::StatusOr<HttpResponse> response = SendCounted(call, request);
+absl::StatusOr<http::HttpResponse> RegistryClient::SendWithSchemeFallback(Call& call, http::HttpRequest& request) {
+  absl::StatusOr<http::HttpResponse> response = SendCounted(call, request);
   if (call.access.security != TransportSecurity::kInsecure) return response;
   const std::string https_base = absl::StrCat("https://", call.repository.endpoint());
   if (!absl::StartsWith(request.url, https_base)) return response;
@@ -189,8 +191,8 @@ absl::StatusOr<HttpResponse> RegistryClient::SendWithSchemeFallback(Call& call, 
   return SendCounted(call, request);
 }
 
-absl::StatusOr<HttpResponse> RegistryClient::FetchManifest(Call& call, HttpRequest request) {
-  ASSIGN_OR_RETURN(HttpResponse get, Execute(call, std::move(request)));
+absl::StatusOr<http::HttpResponse> RegistryClient::FetchManifest(Call& call, http::HttpRequest request) {
+  ASSIGN_OR_RETURN(http::HttpResponse get, Execute(call, std::move(request)));
   if (get.status != 200) return ErrorFromResponse(call.error_context, get);
   if (get.body_over_limit) {
     return InvalidResponse(
@@ -200,17 +202,17 @@ absl::StatusOr<HttpResponse> RegistryClient::FetchManifest(Call& call, HttpReque
   return get;
 }
 
-absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest request) {
+absl::StatusOr<http::HttpResponse> RegistryClient::Execute(Call& call, http::HttpRequest request) {
   const AuthTarget target = MakeAuthTarget(call);
   request.tls = target.tls;
   request.connect_timeout = options_.connect_timeout;
   request.timeout = options_.request_timeout;
-  auto send = [this, &call](const HttpRequest& token_request) { return SendCounted(call, token_request); };
+  auto send = [this, &call](const http::HttpRequest& token_request) { return SendCounted(call, token_request); };
 
   ASSIGN_OR_RETURN(const std::optional<std::string> authorization, auth_.Authorize(target, send));
   if (authorization.has_value()) SetHeader(request, "Authorization", *authorization);
 
-  const bool retryable_method = request.method != HttpMethod::kPost;
+  const bool retryable_method = request.method != "POST";
   bool answered_challenge = false;
   int retries_left = options_.transient_retries;
   absl::Duration retry_delay = options_.transient_retry_delay;
@@ -223,7 +225,7 @@ absl::StatusOr<HttpResponse> RegistryClient::Execute(Call& call, HttpRequest req
   };
 
   while (true) {
-    absl::StatusOr<HttpResponse> response = SendWithSchemeFallback(call, request);
+    absl::StatusOr<http::HttpResponse> response = SendWithSchemeFallback(call, request);
     if (!response.ok()) {
       if (ClassifyError(response.status()) == ErrorReason::kUnavailable && retry_transient()) continue;
       return ErrorFromTransport(call.error_context, response.status(), !call.access.ca_pem.empty());
@@ -273,11 +275,11 @@ absl::StatusOr<TagListResult> RegistryClient::ListTags(const RepositoryRef& repo
   size_t bytes_left = options_.max_tag_list_bytes;
 
   while (true) {
-    HttpRequest request{.method = HttpMethod::kGet, .url = url, .max_body_bytes = bytes_left};
+    http::HttpRequest request{.method = "GET", .url = url, .max_body_bytes = bytes_left};
     request.headers.emplace_back("Accept", "application/json");
     const bool conditional = result.pages == 0 && !if_none_match.empty();
     if (conditional) request.headers.emplace_back("If-None-Match", std::string(if_none_match));
-    absl::StatusOr<HttpResponse> response = Execute(call, std::move(request));
+    absl::StatusOr<http::HttpResponse> response = Execute(call, std::move(request));
     if (!response.ok()) return fail(response.status());
     if (conditional && response->status == 304) {
       metrics_.RecordNotModified(repository.registry());
@@ -358,13 +360,13 @@ absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repo
   if (absl::Status started = StartCall(call); !started.ok()) return fail(started);
 
   const std::string url = absl::StrCat(BaseUrl(call), "/v2/", repository.path(), "/manifests/", tag);
-  auto request = [&](HttpMethod method) {
-    HttpRequest manifest_request{.method = method, .url = url, .max_body_bytes = options_.max_manifest_bytes};
+  auto request = [&](absl::string_view method) {
+    http::HttpRequest manifest_request{.method = std::string(method), .url = url, .max_body_bytes = options_.max_manifest_bytes};
     manifest_request.headers.emplace_back("Accept", std::string(kManifestAccept));
     return manifest_request;
   };
   DigestResult result;
-  auto finish = [&](const HttpResponse& response, absl::string_view digest) -> absl::StatusOr<DigestResult> {
+  auto finish = [&](const http::HttpResponse& response, absl::string_view digest) -> absl::StatusOr<DigestResult> {
     if (absl::Status valid = ValidateDigest(digest); !valid.ok()) {
       return fail(InvalidResponse(absl::StrCat("Docker-Content-Digest: ", valid.message()), response.status));
     }
@@ -375,7 +377,7 @@ absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repo
     return result;
   };
 
-  absl::StatusOr<HttpResponse> head = Execute(call, request(HttpMethod::kHead));
+  absl::StatusOr<http::HttpResponse> head = Execute(call, request("HEAD"));
   if (!head.ok()) return fail(head.status());
   // Some registries do not implement HEAD; GET then.
   const bool head_unsupported = head->status == 405 || head->status == 501;
@@ -384,7 +386,7 @@ absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repo
     if (std::optional<std::string> digest = head->headers.Get("docker-content-digest")) return finish(*head, *digest);
   }
 
-  absl::StatusOr<HttpResponse> get = FetchManifest(call, request(HttpMethod::kGet));
+  absl::StatusOr<http::HttpResponse> get = FetchManifest(call, request("GET"));
   if (!get.ok()) return fail(get.status());
   if (std::optional<std::string> digest = get->headers.Get("docker-content-digest")) return finish(*get, *digest);
   result.computed_from_body = true;
@@ -402,11 +404,11 @@ absl::StatusOr<ManifestResult> RegistryClient::GetManifest(const RepositoryRef& 
   }
   if (!by_digest) call.error_context.tag = std::string(reference);
   if (absl::Status started = StartCall(call); !started.ok()) return fail(started);
-  HttpRequest request{.method = HttpMethod::kGet,
+  http::HttpRequest request{.method = "GET",
                       .url = absl::StrCat(BaseUrl(call), "/v2/", repository.path(), "/manifests/", reference),
                       .max_body_bytes = options_.max_manifest_bytes};
   request.headers.emplace_back("Accept", std::string(kManifestAccept));
-  absl::StatusOr<HttpResponse> get = FetchManifest(call, std::move(request));
+  absl::StatusOr<http::HttpResponse> get = FetchManifest(call, std::move(request));
   if (!get.ok()) return fail(get.status());
   ManifestResult result{.digest = Sha256Digest(get->body),
                         .media_type = get->headers.Get("content-type").value_or(""),

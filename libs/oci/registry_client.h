@@ -35,8 +35,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
+#include "libs/http/http_client.h"
 #include "libs/oci/errors.h"
-#include "libs/oci/http_transport.h"
 #include "libs/oci/rate_limit.h"
 #include "libs/oci/reference.h"
 #include "libs/oci/registry_access.h"
@@ -47,8 +47,8 @@
 namespace werf::oci {
 
 struct RegistryClientOptions {
-  // The HTTP implementation; null for a CurlTransport.
-  std::shared_ptr<HttpTransport> transport = nullptr;
+  // The HTTP implementation; null for an http::CurlHttpClient.
+  std::shared_ptr<http::HttpClient> transport = nullptr;
   // Null for the wall clock. Must outlive the client.
   common::Clock* clock = nullptr;
   // Where to register the werf_operator_registry_* metrics; null for none. Must outlive the client.
@@ -186,21 +186,21 @@ class RegistryClient {
 
   std::string BaseUrl(const Call& call) const ABSL_LOCKS_EXCLUDED(mu_);
   AuthTarget MakeAuthTarget(const Call& call) const;
-  absl::StatusOr<HttpResponse> Execute(Call& call, HttpRequest request);
+  absl::StatusOr<http::HttpResponse> Execute(Call& call, http::HttpRequest request);
   // A GET of a manifest: its 200 response within max_manifest_bytes, or the error.
-  absl::StatusOr<HttpResponse> FetchManifest(Call& call, HttpRequest request);
-  absl::StatusOr<HttpResponse> SendCounted(Call& call, const HttpRequest& request);
-  absl::StatusOr<HttpResponse> SendWithSchemeFallback(Call& call, HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<http::HttpResponse> FetchManifest(Call& call, http::HttpRequest request);
+  absl::StatusOr<http::HttpResponse> SendCounted(Call& call, const http::HttpRequest& request);
+  absl::StatusOr<http::HttpResponse> SendWithSchemeFallback(Call& call, http::HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status RateLimitedError(const Call& call, absl::Time until, int http_status) const;
   // For a 429, or a 503 with Retry-After: no calls to the registry until it said, and the error.
-  absl::Status DeferRegistry(const Call& call, const HttpResponse& response);
+  absl::Status DeferRegistry(const Call& call, const http::HttpResponse& response);
   // Records a pause the registry asked for and tells the listener when it is news.
   void PauseFromResponse(const Call& call, absl::Time until, std::string reason);
   absl::Status StartCall(Call& call);
 
   const RegistryClientOptions options_;
   common::Clock& clock_;
-  std::shared_ptr<HttpTransport> transport_;
+  std::shared_ptr<http::HttpClient> transport_;
   RegistryMetrics metrics_;
   RegistryThrottle throttle_;
   PauseListener pause_listener_;

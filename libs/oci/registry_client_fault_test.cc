@@ -626,9 +626,9 @@ TEST_F(RegistryClientFaultTest, NoCredentialsToPlainHttpRealmOfATlsRegistry) {
   int sent = 0;
   absl::StatusOr<std::string> header =
       auth.OnChallenge(target, R"(Bearer realm="http://127.0.0.1:1/token",service="s")",
-                       [&sent](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+                       [&sent](const http::HttpRequest&) -> absl::StatusOr<http::HttpResponse> {
                          ++sent;
-                         return HttpResponse{};
+                         return http::HttpResponse{};
                        });
   EXPECT_EQ(sent, 0);
   EXPECT_EQ(ClassifyError(header.status()), ErrorReason::kCredentials);

@@ -25,7 +25,7 @@ std::string Sanitize(absl::string_view text) {
   return clean;
 }
 
-std::string StatusPhrase(const HttpResponse& response) {
+std::string StatusPhrase(const http::HttpResponse& response) {
   const std::string summary = RegistryErrorSummary(response.body);
   return summary.empty() ? absl::StrCat("HTTP ", response.status) : absl::StrCat("HTTP ", response.status, ", ", summary);
 }
@@ -44,7 +44,7 @@ bool HasErrorCode(absl::string_view body, absl::string_view code) {
 }
 
 // The registry's challenge says the token lacked the scope (RFC 6750 error="insufficient_scope").
-bool IsInsufficientScope(const HttpResponse& response) {
+bool IsInsufficientScope(const http::HttpResponse& response) {
   absl::StatusOr<std::vector<AuthChallenge>> challenges =
       ParseWwwAuthenticate(response.headers.GetJoined("www-authenticate"));
   if (!challenges.ok()) return false;
@@ -78,7 +78,7 @@ std::string RegistryErrorSummary(absl::string_view body) {
   return Sanitize(absl::StrJoin(parts, "; "));
 }
 
-absl::Status ErrorFromResponse(const ErrorContext& context, const HttpResponse& response) {
+absl::Status ErrorFromResponse(const ErrorContext& context, const http::HttpResponse& response) {
   const std::string& registry = context.repository->registry();
   const std::string& path = context.repository->path();
   const ErrorDetails details{.http_status = response.status};

@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "libs/oci/http_transport.h"
+#include "libs/http/http_message.h"
 #include "libs/oci/reference.h"
 
 namespace werf::oci {
@@ -23,7 +23,7 @@ struct ErrorContext {
 std::string RegistryErrorSummary(absl::string_view body);
 
 // The status for a response whose HTTP status is not a success.
-absl::Status ErrorFromResponse(const ErrorContext& context, const HttpResponse& response);
+absl::Status ErrorFromResponse(const ErrorContext& context, const http::HttpResponse& response);
 
 // The status for a transport error (no response): TLS failures get advice on
 // registry.caSecretRef / registry.insecure; others keep their message.

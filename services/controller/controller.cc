@@ -10,7 +10,7 @@
 #include "libs/common/metrics.h"
 #include "libs/kube/api_error.h"
 #include "libs/hub/registry_access_reader.h"
-#include "libs/oci/curl_transport.h"
+#include "libs/http/curl_http_client.h"
 #include "libs/oci/reference.h"
 #include "libs/oci/registry_client.h"
 #include "services/controller/metrics.h"
@@ -41,7 +41,7 @@ std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& 
     if (!manifest.ok()) return manifest.status();
     return manifest->annotations;
   };
-  return std::make_unique<Notifier>(client, std::make_shared<oci::CurlTransport>(), std::move(annotations), options);
+  return std::make_unique<Notifier>(client, std::make_shared<http::CurlHttpClient>(), std::move(annotations), options);
 }
 
 }  // namespace

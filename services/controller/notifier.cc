@@ -31,7 +31,7 @@ std::string KindLabel(notify::SinkKind kind) {
 
 }  // namespace
 
-Notifier::Notifier(std::shared_ptr<kube::RestClient> client, std::shared_ptr<oci::HttpTransport> transport,
+Notifier::Notifier(std::shared_ptr<kube::RestClient> client, std::shared_ptr<http::HttpClient> transport,
                    ManifestAnnotationsReader annotations, NotifierOptions options)
     : client_(std::move(client)),
       transport_(std::move(transport)),

@@ -33,11 +33,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/api/bundle_status.h"
+#include "libs/http/http_client.h"
 #include "libs/kube/rest_client.h"
 #include "libs/notify/delivery.h"
 #include "libs/notify/outcome.h"
 #include "libs/notify/sink.h"
-#include "libs/oci/http_transport.h"
 #include "werf/operator/v1/hub.pb.h"
 
 namespace werf::controller {
@@ -62,7 +62,7 @@ using ManifestAnnotationsReader = std::function<absl::StatusOr<std::map<std::str
 
 class Notifier {
  public:
-  Notifier(std::shared_ptr<kube::RestClient> client, std::shared_ptr<oci::HttpTransport> transport,
+  Notifier(std::shared_ptr<kube::RestClient> client, std::shared_ptr<http::HttpClient> transport,
            ManifestAnnotationsReader annotations, NotifierOptions options);
   ~Notifier();
 
@@ -118,7 +118,7 @@ class Notifier {
   void Drop(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<kube::RestClient> client_;
-  const std::shared_ptr<oci::HttpTransport> transport_;
+  const std::shared_ptr<http::HttpClient> transport_;
   const ManifestAnnotationsReader annotations_;
   const NotifierOptions options_;
 

@@ -41,7 +41,7 @@
 #include "libs/common/grpc_server.h"
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
-#include "libs/oci/curl_transport.h"
+#include "libs/http/curl_http_client.h"
 #include "libs/oci/registry_client.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
@@ -90,7 +90,7 @@ constexpr absl::string_view kPrefix = "werf-bench/";
 
 // Wraps the real transport to count every HTTP exchange of the registry client,
 // the bytes that came back and which repository each was for.
-class CountingTransport final : public oci::HttpTransport {
+class CountingTransport final : public http::HttpClient {
  public:
   struct Totals {
     int64_t get = 0;
@@ -102,16 +102,18 @@ class CountingTransport final : public oci::HttpTransport {
     absl::flat_hash_map<std::string, int> by_repository;
   };
 
-  explicit CountingTransport(std::shared_ptr<oci::HttpTransport> inner) : inner_(std::move(inner)) {}
+  explicit CountingTransport(std::shared_ptr<http::HttpClient> inner) : inner_(std::move(inner)) {}
 
-  absl::StatusOr<oci::HttpResponse> Send(const oci::HttpRequest& request) override {
-    absl::StatusOr<oci::HttpResponse> response = inner_->Send(request);
+  absl::StatusOr<http::HttpResponse> Send(const http::HttpRequest& request) override {
+    absl::StatusOr<http::HttpResponse> response = inner_->Send(request);
     const std::string repository = RepositoryOf(request.url);
     absl::MutexLock lock(&mu_);
-    switch (request.method) {
-      case oci::HttpMethod::kGet: ++totals_.get; break;
-      case oci::HttpMethod::kHead: ++totals_.head; break;
-      case oci::HttpMethod::kPost: ++totals_.other; break;
+    if (request.method == "GET") {
+      ++totals_.get;
+    } else if (request.method == "HEAD") {
+      ++totals_.head;
+    } else {
+      ++totals_.other;
     }
     if (response.ok()) {
       totals_.bytes += response->bytes_received;
@@ -140,7 +142,7 @@ class CountingTransport final : public oci::HttpTransport {
     return std::string(path);
   }
 
-  const std::shared_ptr<oci::HttpTransport> inner_;
+  const std::shared_ptr<http::HttpClient> inner_;
   mutable absl::Mutex mu_;
   Totals totals_ ABSL_GUARDED_BY(mu_);
 };
@@ -366,7 +368,7 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
   const bool peak_reset = ResetPeakRss();
 
   prometheus::Registry metrics;
-  auto transport = std::make_shared<CountingTransport>(std::make_shared<oci::CurlTransport>());
+  auto transport = std::make_shared<CountingTransport>(std::make_shared<http::CurlHttpClient>());
   oci::RegistryClientOptions client_options;
   client_options.transport = transport;
   client_options.metrics = &metrics;

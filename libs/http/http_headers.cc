@@ -1,21 +1,10 @@
-#include "libs/oci/http_transport.h"
+#include "libs/http/http_headers.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace werf::oci {
-
-absl::string_view HttpMethodName(HttpMethod method) {
-  switch (method) {
-    case HttpMethod::kGet:
-      return "GET";
-    case HttpMethod::kHead:
-      return "HEAD";
-    case HttpMethod::kPost:
-      return "POST";
-  }
-  return "GET";
-}
+namespace werf::http {
 
 void HttpHeaders::Add(absl::string_view name, absl::string_view value) {
   headers_.emplace_back(absl::AsciiStrToLower(name), std::string(value));
@@ -38,4 +27,15 @@ std::string HttpHeaders::GetJoined(absl::string_view name) const {
   return joined;
 }
 
-}  // namespace werf::oci
+void AddHeaderLine(absl::string_view line, HttpHeaders& headers) {
+  if (absl::StartsWith(line, "HTTP/")) {
+    headers.Clear();
+    return;
+  }
+  line = absl::StripTrailingAsciiWhitespace(line);
+  const size_t colon = line.find(':');
+  if (line.empty() || colon == absl::string_view::npos || colon == 0) return;
+  headers.Add(line.substr(0, colon), absl::StripAsciiWhitespace(line.substr(colon + 1)));
+}
+
+}  // namespace werf::http
