@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
-#include "libs/common/status_macros.h"
 #include "libs/common/metrics.h"
 #include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
