@@ -86,17 +86,17 @@ absl::StatusOr<std::shared_ptr<RestClient>> RestClient::Create(ClusterConfig con
   if (config.server.empty()) {
     return absl::InvalidArgumentError("the cluster configuration has no API server address");
   }
-  return std::shared_ptr<RestClient>(new RestClient(std::move(config), std::move(options)));
+  return std::shared_ptr<RestClient>(new HttpRestClient(std::move(config), std::move(options)));
 }
 
-RestClient::RestClient(ClusterConfig config, RestOptions options)
+HttpRestClient::HttpRestClient(ClusterConfig config, RestOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       transport_(TlsSettings{config_.ca_pem, config_.client_cert_pem, config_.client_key_pem,
                              config_.insecure_skip_tls_verify}),
       limiter_(options_.qps, options_.burst) {}
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Headers(
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HttpRestClient::Headers(
     absl::string_view content_type, absl::string_view accept) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Accept", accept.empty() ? "application/json" : std::string(accept)}, {"User-Agent", options_.user_agent}};
@@ -108,7 +108,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Hea
   return headers;
 }
 
-absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
+absl::StatusOr<std::string> HttpRestClient::Send(absl::string_view method,
                                              const std::string& path_and_query, std::string body,
                                              absl::string_view content_type,
                                              absl::Duration timeout, std::optional<int> max_retries,
@@ -155,7 +155,7 @@ absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
   return last;
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Get(const Resource& resource, absl::string_view ns,
+absl::StatusOr<nlohmann::json> HttpRestClient::Get(const Resource& resource, absl::string_view ns,
                                                absl::string_view name,
                                                absl::string_view subresource) {
   const std::string path = resource.Path(ns, name, subresource);
@@ -163,7 +163,7 @@ absl::StatusOr<nlohmann::json> RestClient::Get(const Resource& resource, absl::s
   return ParseObject(body, path);
 }
 
-absl::StatusOr<ListResult> RestClient::List(const Resource& resource, absl::string_view ns,
+absl::StatusOr<ListResult> HttpRestClient::List(const Resource& resource, absl::string_view ns,
                                             const ListOptions& options) {
   Query query;
   query.Add("labelSelector", options.label_selector)
@@ -213,7 +213,7 @@ absl::StatusOr<std::string> RestClient::ListEach(const Resource& resource, absl:
   return resource_version;
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Create(const Resource& resource, absl::string_view ns,
+absl::StatusOr<nlohmann::json> HttpRestClient::Create(const Resource& resource, absl::string_view ns,
                                                   const nlohmann::json& object) {
   const std::string path = resource.Path(ns);
   ASSIGN_OR_RETURN(std::string body,
@@ -221,7 +221,7 @@ absl::StatusOr<nlohmann::json> RestClient::Create(const Resource& resource, absl
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Update(const Resource& resource, absl::string_view ns,
+absl::StatusOr<nlohmann::json> HttpRestClient::Update(const Resource& resource, absl::string_view ns,
                                                   const nlohmann::json& object,
                                                   absl::string_view subresource) {
   const std::string name = ObjectName(object);
@@ -235,7 +235,7 @@ absl::StatusOr<nlohmann::json> RestClient::Update(const Resource& resource, absl
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Patch(const Resource& resource, absl::string_view ns,
+absl::StatusOr<nlohmann::json> HttpRestClient::Patch(const Resource& resource, absl::string_view ns,
                                                  absl::string_view name, PatchType type,
                                                  const nlohmann::json& patch,
                                                  absl::string_view subresource) {
@@ -248,7 +248,7 @@ absl::StatusOr<nlohmann::json> RestClient::Patch(const Resource& resource, absl:
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Apply(const Resource& resource, absl::string_view ns,
+absl::StatusOr<nlohmann::json> HttpRestClient::Apply(const Resource& resource, absl::string_view ns,
                                                  absl::string_view name,
                                                  const nlohmann::json& object,
                                                  absl::string_view field_manager, bool force,
@@ -261,7 +261,7 @@ absl::StatusOr<nlohmann::json> RestClient::Apply(const Resource& resource, absl:
   return ParseObject(body, path);
 }
 
-absl::Status RestClient::Delete(const Resource& resource, absl::string_view ns,
+absl::Status HttpRestClient::Delete(const Resource& resource, absl::string_view ns,
                                 absl::string_view name, const DeleteOptions& options) {
   nlohmann::json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
@@ -274,7 +274,7 @@ absl::Status RestClient::Delete(const Resource& resource, absl::string_view ns,
       .status();
 }
 
-absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
+absl::Status HttpRestClient::Watch(const Resource& resource, absl::string_view ns,
                                const WatchOptions& options,
                                const std::function<bool(absl::string_view)>& on_chunk,
                                const std::atomic<bool>* stop) {
@@ -304,7 +304,7 @@ absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
                                ParseRetryAfter(response->headers));
 }
 
-absl::StatusOr<std::string> RestClient::PodLogs(absl::string_view ns, absl::string_view pod,
+absl::StatusOr<std::string> HttpRestClient::PodLogs(absl::string_view ns, absl::string_view pod,
                                                 absl::string_view container, int tail_lines,
                                                 int64_t limit_bytes) {
   Query query;
@@ -318,7 +318,7 @@ absl::StatusOr<std::string> RestClient::PodLogs(absl::string_view ns, absl::stri
               options_.timeout, /*max_retries=*/0);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Call(absl::string_view method,
+absl::StatusOr<nlohmann::json> HttpRestClient::Call(absl::string_view method,
                                                 absl::string_view path_and_query,
                                                 const nlohmann::json* body,
                                                 absl::string_view content_type) {
