@@ -521,6 +521,23 @@ absl::Status FakeRestClient::Watch(const Resource& resource, absl::string_view n
   }
   absl::Status result = absl::OkStatus();
   while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      const auto first = std::upper_bound(
+          events_.begin(), events_.end(), cursor,
+          [](int64_t version, const Event& event) { return version < event.resource_version; });
+      for (auto event = first; event != events_.end(); ++event) {
+        if (event->resource != name || (!scope.empty() && event->ns != scope)) continue;
+        if (!selection->Selects(event->object)) continue;
+        absl::StrAppend(&pending,
+                        json{{"type", event->type},
+                             {"object", options.metadata_only ? MetadataOnly(event->object) : event->object}}
+                            .dump(),
+                        "\n");
+      }
+      cursor = resource_version_;
+    }
+    // Handed over outside the lock: a handler may call the fake.
     if (!pending.empty()) {
       if (!on_chunk(pending)) {
         result = absl::CancelledError("the watcher stopped reading");
@@ -540,19 +557,6 @@ absl::Status FakeRestClient::Watch(const Resource& resource, absl::string_view n
     } newer{&resource_version_, cursor};
     mu_.AwaitWithTimeout(absl::Condition(+[](Newer* n) { return *n->current > n->seen; }, &newer),
                          std::min(kWatchPoll, deadline - absl::Now()));
-    const auto first = std::upper_bound(events_.begin(), events_.end(), cursor,
-                                        [](int64_t version, const Event& event) { return version < event.resource_version; });
-    for (auto event = first; event != events_.end(); ++event) {
-      if (event->resource != name || (!scope.empty() && event->ns != scope)) continue;
-      if (!selection->Selects(event->object)) continue;
-      absl::StrAppend(
-          &pending,
-          json{{"type", event->type},
-               {"object", options.metadata_only ? MetadataOnly(event->object) : event->object}}
-              .dump(),
-          "\n");
-    }
-    cursor = std::max(cursor, resource_version_);
   }
   absl::MutexLock lock(&mu_);
   --open_watches_;
