@@ -109,10 +109,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HttpRestClient:
 }
 
 absl::StatusOr<std::string> HttpRestClient::Send(absl::string_view method,
-                                             const std::string& path_and_query, std::string body,
-                                             absl::string_view content_type,
-                                             absl::Duration timeout, std::optional<int> max_retries,
-                                             absl::string_view accept) {
+                                                 const std::string& path_and_query, std::string body,
+                                                 absl::string_view content_type,
+                                                 absl::Duration timeout, std::optional<int> max_retries,
+                                                 absl::string_view accept) {
   const std::string what = absl::StrCat(method, " ", path_and_query);
   const int retries = max_retries.value_or(options_.max_retries);
   absl::StatusOr<common::ExponentialBackoff> backoff = common::ExponentialBackoff::Create(
@@ -156,15 +156,15 @@ absl::StatusOr<std::string> HttpRestClient::Send(absl::string_view method,
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Get(const Resource& resource, absl::string_view ns,
-                                               absl::string_view name,
-                                               absl::string_view subresource) {
+                                                   absl::string_view name,
+                                                   absl::string_view subresource) {
   const std::string path = resource.Path(ns, name, subresource);
   ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout));
   return ParseObject(body, path);
 }
 
 absl::StatusOr<ListResult> HttpRestClient::List(const Resource& resource, absl::string_view ns,
-                                            const ListOptions& options) {
+                                                const ListOptions& options) {
   Query query;
   query.Add("labelSelector", options.label_selector)
       .Add("fieldSelector", options.field_selector)
@@ -214,7 +214,7 @@ absl::StatusOr<std::string> RestClient::ListEach(const Resource& resource, absl:
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Create(const Resource& resource, absl::string_view ns,
-                                                  const nlohmann::json& object) {
+                                                      const nlohmann::json& object) {
   const std::string path = resource.Path(ns);
   ASSIGN_OR_RETURN(std::string body,
                    Send("POST", path, object.dump(), "application/json", options_.timeout));
@@ -222,8 +222,8 @@ absl::StatusOr<nlohmann::json> HttpRestClient::Create(const Resource& resource, 
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Update(const Resource& resource, absl::string_view ns,
-                                                  const nlohmann::json& object,
-                                                  absl::string_view subresource) {
+                                                      const nlohmann::json& object,
+                                                      absl::string_view subresource) {
   const std::string name = ObjectName(object);
   if (name.empty()) {
     return absl::InvalidArgumentError(
@@ -236,9 +236,9 @@ absl::StatusOr<nlohmann::json> HttpRestClient::Update(const Resource& resource, 
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Patch(const Resource& resource, absl::string_view ns,
-                                                 absl::string_view name, PatchType type,
-                                                 const nlohmann::json& patch,
-                                                 absl::string_view subresource) {
+                                                     absl::string_view name, PatchType type,
+                                                     const nlohmann::json& patch,
+                                                     absl::string_view subresource) {
   absl::string_view content_type = "application/merge-patch+json";
   if (type == PatchType::kJson) content_type = "application/json-patch+json";
   if (type == PatchType::kStrategicMerge) content_type = "application/strategic-merge-patch+json";
@@ -249,10 +249,10 @@ absl::StatusOr<nlohmann::json> HttpRestClient::Patch(const Resource& resource, a
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Apply(const Resource& resource, absl::string_view ns,
-                                                 absl::string_view name,
-                                                 const nlohmann::json& object,
-                                                 absl::string_view field_manager, bool force,
-                                                 absl::string_view subresource) {
+                                                     absl::string_view name,
+                                                     const nlohmann::json& object,
+                                                     absl::string_view field_manager, bool force,
+                                                     absl::string_view subresource) {
   Query query;
   query.Add("fieldManager", field_manager).Add("force", force ? "true" : "");
   const std::string path = resource.Path(ns, name, subresource) + query.str();
@@ -262,7 +262,7 @@ absl::StatusOr<nlohmann::json> HttpRestClient::Apply(const Resource& resource, a
 }
 
 absl::Status HttpRestClient::Delete(const Resource& resource, absl::string_view ns,
-                                absl::string_view name, const DeleteOptions& options) {
+                                    absl::string_view name, const DeleteOptions& options) {
   nlohmann::json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
@@ -275,9 +275,9 @@ absl::Status HttpRestClient::Delete(const Resource& resource, absl::string_view 
 }
 
 absl::Status HttpRestClient::Watch(const Resource& resource, absl::string_view ns,
-                               const WatchOptions& options,
-                               const std::function<bool(absl::string_view)>& on_chunk,
-                               const std::atomic<bool>* stop) {
+                                   const WatchOptions& options,
+                                   const std::function<bool(absl::string_view)>& on_chunk,
+                                   const std::atomic<bool>* stop) {
   Query query;
   query.Add("watch", "1")
       .Add("resourceVersion", options.resource_version)
@@ -305,8 +305,8 @@ absl::Status HttpRestClient::Watch(const Resource& resource, absl::string_view n
 }
 
 absl::StatusOr<std::string> HttpRestClient::PodLogs(absl::string_view ns, absl::string_view pod,
-                                                absl::string_view container, int tail_lines,
-                                                int64_t limit_bytes) {
+                                                    absl::string_view container, int tail_lines,
+                                                    int64_t limit_bytes) {
   Query query;
   query.Add("container", container)
       .Add("tailLines", tail_lines > 0 ? absl::StrCat(tail_lines) : "")
@@ -319,9 +319,9 @@ absl::StatusOr<std::string> HttpRestClient::PodLogs(absl::string_view ns, absl::
 }
 
 absl::StatusOr<nlohmann::json> HttpRestClient::Call(absl::string_view method,
-                                                absl::string_view path_and_query,
-                                                const nlohmann::json* body,
-                                                absl::string_view content_type) {
+                                                    absl::string_view path_and_query,
+                                                    const nlohmann::json* body,
+                                                    absl::string_view content_type) {
   const std::string path(path_and_query);
   ASSIGN_OR_RETURN(std::string answer, Send(method, path, body ? body->dump() : "",
                                             body ? content_type : "", options_.timeout));
