@@ -276,7 +276,7 @@ absl::StatusOr<ListResult> FakeRestClient::List(const Resource& resource, absl::
   absl::StatusOr<Selection> selection = Selection::Create(options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   const std::string scope = NamespaceFor(resource, ns);
-  // The continue token is the last key handed out: the next page starts after it.
+  // The continue token names the key the next page starts after.
   const Key after{resource.DisplayName(), "", ""};
   auto it = objects_.lower_bound(after);
   if (!options.continue_token.empty()) {
