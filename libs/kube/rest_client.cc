@@ -104,16 +104,16 @@ absl::StatusOr<std::shared_ptr<RestClient>> RestClient::Create(ClusterConfig con
   if (config.server.empty()) {
     return absl::InvalidArgumentError("the cluster configuration has no API server address");
   }
-  return std::shared_ptr<RestClient>(new RestClient(std::move(config), std::move(options)));
+  return std::shared_ptr<RestClient>(new HttpRestClient(std::move(config), std::move(options)));
 }
 
-RestClient::RestClient(ClusterConfig config, RestOptions options)
+HttpRestClient::HttpRestClient(ClusterConfig config, RestOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       transport_(TransportOptions(options_)),
       limiter_(options_.qps, options_.burst) {}
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Headers(
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> HttpRestClient::Headers(
     absl::string_view content_type, absl::string_view accept) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Accept", accept.empty() ? "application/json" : std::string(accept)}, {"User-Agent", options_.user_agent}};
@@ -125,11 +125,11 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RestClient::Hea
   return headers;
 }
 
-absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
-                                             const std::string& path_and_query, std::string body,
-                                             absl::string_view content_type,
-                                             absl::Duration timeout, std::optional<int> max_retries,
-                                             absl::string_view accept) {
+absl::StatusOr<std::string> HttpRestClient::Send(absl::string_view method,
+                                                 const std::string& path_and_query, std::string body,
+                                                 absl::string_view content_type,
+                                                 absl::Duration timeout, std::optional<int> max_retries,
+                                                 absl::string_view accept) {
   const std::string what = absl::StrCat(method, " ", path_and_query);
   const int retries = max_retries.value_or(options_.max_retries);
   absl::StatusOr<common::ExponentialBackoff> backoff = common::ExponentialBackoff::Create(
@@ -174,16 +174,16 @@ absl::StatusOr<std::string> RestClient::Send(absl::string_view method,
   return last;
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Get(const Resource& resource, absl::string_view ns,
-                                               absl::string_view name,
-                                               absl::string_view subresource) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Get(const Resource& resource, absl::string_view ns,
+                                                   absl::string_view name,
+                                                   absl::string_view subresource) {
   const std::string path = resource.Path(ns, name, subresource);
   ASSIGN_OR_RETURN(std::string body, Send("GET", path, "", "", options_.timeout));
   return ParseObject(body, path);
 }
 
-absl::StatusOr<ListResult> RestClient::List(const Resource& resource, absl::string_view ns,
-                                            const ListOptions& options) {
+absl::StatusOr<ListResult> HttpRestClient::List(const Resource& resource, absl::string_view ns,
+                                                const ListOptions& options) {
   Query query;
   query.Add("labelSelector", options.label_selector)
       .Add("fieldSelector", options.field_selector)
@@ -232,17 +232,17 @@ absl::StatusOr<std::string> RestClient::ListEach(const Resource& resource, absl:
   return resource_version;
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Create(const Resource& resource, absl::string_view ns,
-                                                  const nlohmann::json& object) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Create(const Resource& resource, absl::string_view ns,
+                                                      const nlohmann::json& object) {
   const std::string path = resource.Path(ns);
   ASSIGN_OR_RETURN(std::string body,
                    Send("POST", path, object.dump(), "application/json", options_.timeout));
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Update(const Resource& resource, absl::string_view ns,
-                                                  const nlohmann::json& object,
-                                                  absl::string_view subresource) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Update(const Resource& resource, absl::string_view ns,
+                                                      const nlohmann::json& object,
+                                                      absl::string_view subresource) {
   const std::string name = ObjectName(object);
   if (name.empty()) {
     return absl::InvalidArgumentError(
@@ -254,10 +254,10 @@ absl::StatusOr<nlohmann::json> RestClient::Update(const Resource& resource, absl
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Patch(const Resource& resource, absl::string_view ns,
-                                                 absl::string_view name, PatchType type,
-                                                 const nlohmann::json& patch,
-                                                 absl::string_view subresource) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Patch(const Resource& resource, absl::string_view ns,
+                                                     absl::string_view name, PatchType type,
+                                                     const nlohmann::json& patch,
+                                                     absl::string_view subresource) {
   absl::string_view content_type = "application/merge-patch+json";
   if (type == PatchType::kJson) content_type = "application/json-patch+json";
   if (type == PatchType::kStrategicMerge) content_type = "application/strategic-merge-patch+json";
@@ -267,11 +267,11 @@ absl::StatusOr<nlohmann::json> RestClient::Patch(const Resource& resource, absl:
   return ParseObject(body, path);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Apply(const Resource& resource, absl::string_view ns,
-                                                 absl::string_view name,
-                                                 const nlohmann::json& object,
-                                                 absl::string_view field_manager, bool force,
-                                                 absl::string_view subresource) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Apply(const Resource& resource, absl::string_view ns,
+                                                     absl::string_view name,
+                                                     const nlohmann::json& object,
+                                                     absl::string_view field_manager, bool force,
+                                                     absl::string_view subresource) {
   Query query;
   query.Add("fieldManager", field_manager).Add("force", force ? "true" : "");
   const std::string path = resource.Path(ns, name, subresource) + query.str();
@@ -280,8 +280,8 @@ absl::StatusOr<nlohmann::json> RestClient::Apply(const Resource& resource, absl:
   return ParseObject(body, path);
 }
 
-absl::Status RestClient::Delete(const Resource& resource, absl::string_view ns,
-                                absl::string_view name, const DeleteOptions& options) {
+absl::Status HttpRestClient::Delete(const Resource& resource, absl::string_view ns,
+                                    absl::string_view name, const DeleteOptions& options) {
   nlohmann::json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
@@ -293,10 +293,10 @@ absl::Status RestClient::Delete(const Resource& resource, absl::string_view ns,
       .status();
 }
 
-absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
-                               const WatchOptions& options,
-                               const std::function<bool(absl::string_view)>& on_chunk,
-                               const std::atomic<bool>* stop) {
+absl::Status HttpRestClient::Watch(const Resource& resource, absl::string_view ns,
+                                   const WatchOptions& options,
+                                   const std::function<bool(absl::string_view)>& on_chunk,
+                                   const std::atomic<bool>* stop) {
   Query query;
   query.Add("watch", "1")
       .Add("resourceVersion", options.resource_version)
@@ -325,9 +325,9 @@ absl::Status RestClient::Watch(const Resource& resource, absl::string_view ns,
                                ParseRetryAfter(response->headers));
 }
 
-absl::StatusOr<std::string> RestClient::PodLogs(absl::string_view ns, absl::string_view pod,
-                                                absl::string_view container, int tail_lines,
-                                                int64_t limit_bytes) {
+absl::StatusOr<std::string> HttpRestClient::PodLogs(absl::string_view ns, absl::string_view pod,
+                                                    absl::string_view container, int tail_lines,
+                                                    int64_t limit_bytes) {
   Query query;
   query.Add("container", container)
       .Add("tailLines", tail_lines > 0 ? absl::StrCat(tail_lines) : "")
@@ -339,10 +339,10 @@ absl::StatusOr<std::string> RestClient::PodLogs(absl::string_view ns, absl::stri
               options_.timeout, /*max_retries=*/0);
 }
 
-absl::StatusOr<nlohmann::json> RestClient::Call(absl::string_view method,
-                                                absl::string_view path_and_query,
-                                                const nlohmann::json* body,
-                                                absl::string_view content_type) {
+absl::StatusOr<nlohmann::json> HttpRestClient::Call(absl::string_view method,
+                                                    absl::string_view path_and_query,
+                                                    const nlohmann::json* body,
+                                                    absl::string_view content_type) {
   const std::string path(path_and_query);
   ASSIGN_OR_RETURN(std::string answer, Send(method, path, body ? body->dump() : "",
                                             body ? content_type : "", options_.timeout));

@@ -69,16 +69,23 @@ struct DeleteOptions {
 
 enum class PatchType { kMerge, kJson, kStrategicMerge };
 
+// The API verbs, as an interface so code above it can be tested against a fake
+// (libs/kube/testing/fake_rest_client.h) the way client-go's callers use
+// kubernetes.Interface and its fake clientset. HttpRestClient below is the real one.
 class RestClient {
  public:
+  // The real client, over HTTP(S) to `config.server`.
   static absl::StatusOr<std::shared_ptr<RestClient>> Create(ClusterConfig config,
                                                             RestOptions options = {});
 
-  absl::StatusOr<nlohmann::json> Get(const Resource& resource, absl::string_view ns,
-                                     absl::string_view name, absl::string_view subresource = "");
+  virtual ~RestClient() = default;
+
+  virtual absl::StatusOr<nlohmann::json> Get(const Resource& resource, absl::string_view ns,
+                                             absl::string_view name,
+                                             absl::string_view subresource = "") = 0;
   // One page.
-  absl::StatusOr<ListResult> List(const Resource& resource, absl::string_view ns,
-                                  const ListOptions& options = {});
+  virtual absl::StatusOr<ListResult> List(const Resource& resource, absl::string_view ns,
+                                          const ListOptions& options = {}) = 0;
   // Every page, following `continue`; the result's resource_version is the first page's.
   absl::StatusOr<ListResult> ListAll(const Resource& resource, absl::string_view ns,
                                      const ListOptions& options = {});
@@ -89,51 +96,94 @@ class RestClient {
   absl::StatusOr<std::string> ListEach(const Resource& resource, absl::string_view ns,
                                        const ListOptions& options,
                                        const std::function<void(nlohmann::json item)>& each);
-  absl::StatusOr<nlohmann::json> Create(const Resource& resource, absl::string_view ns,
-                                        const nlohmann::json& object);
+  virtual absl::StatusOr<nlohmann::json> Create(const Resource& resource, absl::string_view ns,
+                                                const nlohmann::json& object) = 0;
   // PUT; the object's metadata.resourceVersion makes it a compare-and-swap (409 Conflict).
-  absl::StatusOr<nlohmann::json> Update(const Resource& resource, absl::string_view ns,
-                                        const nlohmann::json& object,
-                                        absl::string_view subresource = "");
+  virtual absl::StatusOr<nlohmann::json> Update(const Resource& resource, absl::string_view ns,
+                                                const nlohmann::json& object,
+                                                absl::string_view subresource = "") = 0;
   absl::StatusOr<nlohmann::json> UpdateStatus(const Resource& resource, absl::string_view ns,
                                               const nlohmann::json& object) {
     return Update(resource, ns, object, "status");
   }
-  absl::StatusOr<nlohmann::json> Patch(const Resource& resource, absl::string_view ns,
-                                       absl::string_view name, PatchType type,
-                                       const nlohmann::json& patch,
-                                       absl::string_view subresource = "");
+  virtual absl::StatusOr<nlohmann::json> Patch(const Resource& resource, absl::string_view ns,
+                                               absl::string_view name, PatchType type,
+                                               const nlohmann::json& patch,
+                                               absl::string_view subresource = "") = 0;
   // Server-side apply.
-  absl::StatusOr<nlohmann::json> Apply(const Resource& resource, absl::string_view ns,
-                                       absl::string_view name, const nlohmann::json& object,
-                                       absl::string_view field_manager, bool force,
-                                       absl::string_view subresource = "");
-  absl::Status Delete(const Resource& resource, absl::string_view ns, absl::string_view name,
-                      const DeleteOptions& options = {});
+  virtual absl::StatusOr<nlohmann::json> Apply(const Resource& resource, absl::string_view ns,
+                                               absl::string_view name, const nlohmann::json& object,
+                                               absl::string_view field_manager, bool force,
+                                               absl::string_view subresource = "") = 0;
+  virtual absl::Status Delete(const Resource& resource, absl::string_view ns,
+                              absl::string_view name, const DeleteOptions& options = {}) = 0;
 
   // Streams a watch; `on_chunk` receives raw bytes of newline-delimited events.
   // Returns OK when the server ends the watch, the API error when it refuses it
   // (e.g. 410 Gone), kCancelled when `stop` is set or on_chunk returns false.
-  absl::Status Watch(const Resource& resource, absl::string_view ns, const WatchOptions& options,
-                     const std::function<bool(absl::string_view)>& on_chunk,
-                     const std::atomic<bool>* stop);
+  virtual absl::Status Watch(const Resource& resource, absl::string_view ns,
+                             const WatchOptions& options,
+                             const std::function<bool(absl::string_view)>& on_chunk,
+                             const std::atomic<bool>* stop) = 0;
 
   // The last `tail_lines` lines of a container's log, at most `limit_bytes`. Never retried.
-  absl::StatusOr<std::string> PodLogs(absl::string_view ns, absl::string_view pod,
-                                      absl::string_view container, int tail_lines,
-                                      int64_t limit_bytes);
+  virtual absl::StatusOr<std::string> PodLogs(absl::string_view ns, absl::string_view pod,
+                                              absl::string_view container, int tail_lines,
+                                              int64_t limit_bytes) = 0;
 
   // Any request by path (e.g. POST /apis/authentication.k8s.io/v1/tokenreviews).
-  absl::StatusOr<nlohmann::json> Call(absl::string_view method, absl::string_view path_and_query,
-                                      const nlohmann::json* body = nullptr,
-                                      absl::string_view content_type = "application/json");
+  virtual absl::StatusOr<nlohmann::json> Call(absl::string_view method,
+                                              absl::string_view path_and_query,
+                                              const nlohmann::json* body = nullptr,
+                                              absl::string_view content_type = "application/json") = 0;
 
-  const ClusterConfig& config() const { return config_; }
+  // The cluster this client talks to. A client that talks to none (a fake) answers a
+  // configuration without a server, from which RestClient::Create makes no client.
+  virtual const ClusterConfig& config() const = 0;
   // Requests sent (attempts, including retries), for tests and benchmarks.
-  int64_t requests_sent() const { return requests_sent_.load(); }
+  virtual int64_t requests_sent() const = 0;
+};
+
+// The API server over HTTP(S): rate limited, authenticated, retried (RestOptions).
+// Made by RestClient::Create. Overrides repeat no default arguments: call it through
+// RestClient.
+class HttpRestClient final : public RestClient {
+ public:
+  absl::StatusOr<nlohmann::json> Get(const Resource& resource, absl::string_view ns,
+                                     absl::string_view name, absl::string_view subresource) override;
+  absl::StatusOr<ListResult> List(const Resource& resource, absl::string_view ns,
+                                  const ListOptions& options) override;
+  absl::StatusOr<nlohmann::json> Create(const Resource& resource, absl::string_view ns,
+                                        const nlohmann::json& object) override;
+  absl::StatusOr<nlohmann::json> Update(const Resource& resource, absl::string_view ns,
+                                        const nlohmann::json& object,
+                                        absl::string_view subresource) override;
+  absl::StatusOr<nlohmann::json> Patch(const Resource& resource, absl::string_view ns,
+                                       absl::string_view name, PatchType type,
+                                       const nlohmann::json& patch,
+                                       absl::string_view subresource) override;
+  absl::StatusOr<nlohmann::json> Apply(const Resource& resource, absl::string_view ns,
+                                       absl::string_view name, const nlohmann::json& object,
+                                       absl::string_view field_manager, bool force,
+                                       absl::string_view subresource) override;
+  absl::Status Delete(const Resource& resource, absl::string_view ns, absl::string_view name,
+                      const DeleteOptions& options) override;
+  absl::Status Watch(const Resource& resource, absl::string_view ns, const WatchOptions& options,
+                     const std::function<bool(absl::string_view)>& on_chunk,
+                     const std::atomic<bool>* stop) override;
+  absl::StatusOr<std::string> PodLogs(absl::string_view ns, absl::string_view pod,
+                                      absl::string_view container, int tail_lines,
+                                      int64_t limit_bytes) override;
+  absl::StatusOr<nlohmann::json> Call(absl::string_view method, absl::string_view path_and_query,
+                                      const nlohmann::json* body,
+                                      absl::string_view content_type) override;
+
+  const ClusterConfig& config() const override { return config_; }
+  int64_t requests_sent() const override { return requests_sent_.load(); }
 
  private:
-  RestClient(ClusterConfig config, RestOptions options);
+  friend class RestClient;  // Create
+  HttpRestClient(ClusterConfig config, RestOptions options);
 
   // One request with rate limiting, auth, retries and error mapping. Returns the body.
   // `max_retries` overrides RestOptions::max_retries for this request.
