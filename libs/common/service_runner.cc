@@ -97,4 +97,18 @@ absl::Status ServeUntilSignal(const ServiceDefinition& definition) {
   return started;
 }
 
+int ServiceExitCode(absl::string_view service, const absl::Status& flags,
+                    const std::function<absl::Status()>& run) {
+  if (!flags.ok()) {
+    LogError("invalid flag", {{"service", std::string(service)}, {"error", flags.ToString()}});
+    return 2;
+  }
+  const absl::Status status = run();
+  if (!status.ok()) {
+    LogError(absl::StrCat("werf-", service, " stopped"), {{"error", status.ToString()}});
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace werf::common

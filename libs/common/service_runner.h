@@ -13,10 +13,11 @@
 
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/impl/service_type.h"
 #include "httplib.h"
 
@@ -55,6 +56,28 @@ absl::Status ServeUntilSignal(const ServiceDefinition& definition);
 
 // The build's version string.
 absl::string_view BuildVersion();
+
+// The exit code of a service process: 2 when its flags are invalid (as for a flag
+// the parser itself refuses), 1 when `run` fails, else 0; a failure is logged as
+// "werf-<service> stopped" or "invalid flag" with the error.
+int ServiceExitCode(absl::string_view service, const absl::Status& flags,
+                    const std::function<absl::Status()>& run);
+
+// The whole of every service's main():
+//
+//   int main(int argc, char** argv) {
+//     return werf::common::ServiceMain("poller", argc, argv, kUsage, ReadPollerFlags, Run);
+//   }
+//
+// InitServiceProcess, then the flags read into their struct and validated by
+// `read_flags`, then `run(flags)`, whose status gives the exit code.
+template <typename Flags>
+int ServiceMain(absl::string_view service, int argc, char** argv, absl::string_view usage,
+                absl::StatusOr<Flags> (*read_flags)(), absl::Status (*run)(const Flags&)) {
+  InitServiceProcess(service, argc, argv, usage);
+  const absl::StatusOr<Flags> flags = read_flags();
+  return ServiceExitCode(service, flags.status(), [&] { return run(*flags); });
+}
 
 }  // namespace werf::common
 

@@ -131,5 +131,18 @@ TEST_F(ServiceRunnerTest, AddressInUseIsAClearError) {
   EXPECT_THAT(status.message(), ::testing::HasSubstr("--http_address"));
 }
 
+TEST(ServiceExitCodeTest, FlagErrorsAreTwoRunErrorsOneAndRunIsSkippedOnBadFlags) {
+  bool ran = false;
+  const auto run_ok = [&] {
+    ran = true;
+    return absl::OkStatus();
+  };
+  EXPECT_EQ(ServiceExitCode("poller", absl::InvalidArgumentError("--x must be positive"), run_ok), 2);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(ServiceExitCode("poller", absl::OkStatus(), run_ok), 0);
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(ServiceExitCode("poller", absl::OkStatus(), [] { return absl::UnavailableError("no cluster"); }), 1);
+}
+
 }  // namespace
 }  // namespace werf::common

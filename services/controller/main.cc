@@ -127,15 +127,9 @@ absl::Status Run(const ControllerFlags& flags) {
 }  // namespace werf::controller
 
 int main(int argc, char** argv) {
-  werf::common::InitServiceProcess(
+  return werf::common::ServiceMain<werf::controller::ControllerFlags>(
       "controller", argc, argv,
       "werf-controller: reconciles WerfBundle resources and serves the worker hub.\n"
-      "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  absl::StatusOr<werf::controller::ControllerFlags> flags = werf::controller::ReadControllerFlags();
-  const absl::Status status = flags.ok() ? werf::controller::Run(*flags) : flags.status();
-  if (!status.ok()) {
-    werf::common::LogError("werf-controller stopped", {{"error", status.ToString()}});
-    return 1;
-  }
-  return 0;
+      "Flags may also be set as WERF_<FLAG_NAME> environment variables.",
+      werf::controller::ReadControllerFlags, werf::controller::Run);
 }

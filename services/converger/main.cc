@@ -74,20 +74,9 @@ absl::Status Run(const ConvergerFlags& flags) {
 }  // namespace werf::converger
 
 int main(int argc, char** argv) {
-  werf::common::InitServiceProcess(
+  return werf::common::ServiceMain<werf::converger::ConvergerFlags>(
       "converger", argc, argv,
       "werf-converger: runs and watches werf bundle apply Jobs for the controller.\n"
-      "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  const absl::StatusOr<werf::converger::ConvergerFlags> flags = werf::converger::ReadConvergerFlags();
-  if (!flags.ok()) {
-    // 2, as for a flag the parser itself refuses.
-    werf::common::LogError("invalid flag", {{"error", flags.status().ToString()}});
-    return 2;
-  }
-  const absl::Status status = werf::converger::Run(*flags);
-  if (!status.ok()) {
-    werf::common::LogError("werf-converger stopped", {{"error", status.ToString()}});
-    return 1;
-  }
-  return 0;
+      "Flags may also be set as WERF_<FLAG_NAME> environment variables.",
+      werf::converger::ReadConvergerFlags, werf::converger::Run);
 }

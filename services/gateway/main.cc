@@ -29,9 +29,7 @@ namespace {
 // HTTP threads beyond those SSE watches may hold, for the JSON API and probes.
 constexpr size_t kHttpThreadsBesideWatches = 32;
 
-absl::Status Run() {
-  absl::StatusOr<GatewayFlags> flags = ReadGatewayFlags();
-  if (!flags.ok()) return flags.status();
+absl::Status Run(const GatewayFlags& flags) {
   absl::StatusOr<kube::ClusterConfig> cluster = kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
   if (!cluster.ok()) return cluster.status();
   const std::string origin = cluster->origin;
@@ -43,31 +41,31 @@ absl::Status Run() {
       *std::move(cluster), kube::RestOptions{.qps = 100, .burst = 200, .timeout = absl::Seconds(10)});
   if (!review_client.ok()) return review_client.status();
 
-  BundleCache cache({.change_log_capacity = static_cast<size_t>(flags->watch_change_log_size)});
+  BundleCache cache({.change_log_capacity = static_cast<size_t>(flags.watch_change_log_size)});
   BundleMetrics metrics(common::MetricsRegistry());
-  BundleSource source(*watch_client, flags->watch_namespace, cache, &metrics);
-  Authorizer authorizer(flags->auth ? std::make_shared<KubeAccessReviewer>(*review_client,
-                                                                           flags->auth_token_audiences)
+  BundleSource source(*watch_client, flags.watch_namespace, cache, &metrics);
+  Authorizer authorizer(flags.auth ? std::make_shared<KubeAccessReviewer>(*review_client,
+                                                                           flags.auth_token_audiences)
                                     : nullptr,
-                        {.cache_ttl = flags->auth_cache_ttl});
-  WatchLimiter limiter(flags->max_watches);
+                        {.cache_ttl = flags.auth_cache_ttl});
+  WatchLimiter limiter(flags.max_watches);
   BundleQueries queries(cache, authorizer, limiter,
-                        {.max_page_size = flags->max_page_size,
-                         .watch_namespace = flags->watch_namespace,
-                         .watch = {.heartbeat_interval = flags->watch_heartbeat_interval,
-                                   .recheck_interval = flags->watch_reauth_interval},
+                        {.max_page_size = flags.max_page_size,
+                         .watch_namespace = flags.watch_namespace,
+                         .watch = {.heartbeat_interval = flags.watch_heartbeat_interval,
+                                   .recheck_interval = flags.watch_reauth_interval},
                          .synced = [&source] { return source.synced(); }});
   BundleServiceImpl grpc_service(queries, authorizer);
-  HttpApi http_api(queries, authorizer, {.cors_allowed_origins = flags->cors_allowed_origins});
+  HttpApi http_api(queries, authorizer, {.cors_allowed_origins = flags.cors_allowed_origins});
 
   common::LogInfo("gateway configured",
                   {{"cluster", origin},
-                   {"auth", flags->auth},
-                   {"watch_reauth_interval", absl::FormatDuration(flags->watch_reauth_interval)},
-                   {"watch_namespace", flags->watch_namespace},
-                   {"max_watches", flags->max_watches},
-                   {"max_page_size", flags->max_page_size}});
-  const size_t http_threads = static_cast<size_t>(flags->max_watches) + kHttpThreadsBesideWatches;
+                   {"auth", flags.auth},
+                   {"watch_reauth_interval", absl::FormatDuration(flags.watch_reauth_interval)},
+                   {"watch_namespace", flags.watch_namespace},
+                   {"max_watches", flags.max_watches},
+                   {"max_page_size", flags.max_page_size}});
+  const size_t http_threads = static_cast<size_t>(flags.max_watches) + kHttpThreadsBesideWatches;
   return common::ServeUntilSignal({
       .name = "gateway",
       .grpc_services = {&grpc_service},
@@ -95,15 +93,10 @@ absl::Status Run() {
 }  // namespace werf::gateway
 
 int main(int argc, char** argv) {
-  werf::common::InitServiceProcess(
+  return werf::common::ServiceMain<werf::gateway::GatewayFlags>(
       "gateway", argc, argv,
       "werf-gateway: serves WerfBundle state read-only over gRPC and HTTP/JSON, with a live\n"
       "dashboard at / . See services/gateway/README.md.\n"
-      "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  const absl::Status status = werf::gateway::Run();
-  if (!status.ok()) {
-    werf::common::LogError("werf-gateway stopped", {{"error", status.ToString()}});
-    return 1;
-  }
-  return 0;
+      "Flags may also be set as WERF_<FLAG_NAME> environment variables.",
+      werf::gateway::ReadGatewayFlags, werf::gateway::Run);
 }

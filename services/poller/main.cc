@@ -91,19 +91,9 @@ absl::Status Run(const PollerFlags& flags) {
 }  // namespace werf::poller
 
 int main(int argc, char** argv) {
-  werf::common::InitServiceProcess(
+  return werf::common::ServiceMain<werf::poller::PollerFlags>(
       "poller", argc, argv,
       "werf-poller: polls registries for the repositories the controller assigns.\n"
-      "Flags may also be set as WERF_<FLAG_NAME> environment variables.");
-  const absl::StatusOr<werf::poller::PollerFlags> flags = werf::poller::ReadPollerFlags();
-  if (!flags.ok()) {
-    werf::common::LogError("invalid flag", {{"error", flags.status().ToString()}});
-    return 1;
-  }
-  const absl::Status status = werf::poller::Run(*flags);
-  if (!status.ok()) {
-    werf::common::LogError("werf-poller stopped", {{"error", status.ToString()}});
-    return 1;
-  }
-  return 0;
+      "Flags may also be set as WERF_<FLAG_NAME> environment variables.",
+      werf::poller::ReadPollerFlags, werf::poller::Run);
 }
