@@ -63,8 +63,8 @@ Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptio
 
 Controller::~Controller() { Stop(); }
 
-HubCallbacks Controller::MakeHubCallbacks() {
-  return HubCallbacks{
+hub::HubCallbacks Controller::MakeHubCallbacks() {
+  return hub::HubCallbacks{
       .on_repository = [this](const pb::RepositoryObservation& o) { OnRepository(o); },
       .on_job = [this](const pb::JobObservation& o) { OnJob(o); },
       .on_rejected = [this](const pb::ConvergeRequest& r, const std::string& m) { OnRejected(r, m); },

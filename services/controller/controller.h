@@ -24,13 +24,13 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/hub/hub_service.h"
 #include "libs/kube/event_recorder.h"
 #include "libs/kube/informer.h"
 #include "libs/kube/rest_client.h"
 #include "libs/kube/controller_loop.h"
 #include "services/controller/bundle_spec.h"
 #include "services/controller/decide.h"
-#include "services/controller/hub_service.h"
 #include "services/controller/notifier.h"
 #include "services/controller/reference_cache.h"
 #include "services/controller/registry_state.h"
@@ -65,8 +65,8 @@ class Controller {
   ~Controller();
 
   // The hub this controller feeds, made with the callbacks of MakeHubCallbacks().
-  void SetHub(HubServiceImpl* hub) { hub_ = hub; }
-  HubCallbacks MakeHubCallbacks();
+  void SetHub(hub::HubServiceImpl* hub) { hub_ = hub; }
+  hub::HubCallbacks MakeHubCallbacks();
 
   // Starts the caches; once they have synced, starts the workers and calls `on_synced`.
   void Start(std::function<void()> on_synced = {});
@@ -121,7 +121,7 @@ class Controller {
 
   const std::shared_ptr<kube::RestClient> client_;
   const ControllerOptions options_;
-  HubServiceImpl* hub_ = nullptr;
+  hub::HubServiceImpl* hub_ = nullptr;
   std::unique_ptr<kube::Informer> bundles_;
   std::unique_ptr<ReferenceCache> references_;
   std::unique_ptr<kube::ControllerLoop> loop_;  // set by Create

@@ -17,12 +17,12 @@
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
 #include "libs/common/status_macros.h"
+#include "libs/hub/hub_service.h"
 #include "libs/kube/client_flags.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "services/controller/controller.h"
 #include "services/controller/controller_flags.h"
-#include "services/controller/hub_service.h"
 #include "services/controller/leadership.h"
 #include "services/controller/values_key.h"
 
@@ -75,8 +75,8 @@ absl::Status Run(const ControllerFlags& flags) {
   ASSIGN_OR_RETURN(std::unique_ptr<Controller> controller,
                    Controller::Create(client, OptionsFrom(flags, api::TenancyPolicyFromFlags(own_namespace),
                                                           identity, *std::move(values_key))));
-  HubServiceImpl hub({.controller_id = identity, .heartbeat_interval = flags.hub_heartbeat_interval},
-                     controller->MakeHubCallbacks());
+  hub::HubServiceImpl hub({.controller_id = identity, .heartbeat_interval = flags.hub_heartbeat_interval},
+                          controller->MakeHubCallbacks());
   controller->SetHub(&hub);
 
   Leadership leadership({

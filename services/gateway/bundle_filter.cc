@@ -28,8 +28,8 @@ std::string BundleFilter::Fingerprint() const {
   return QueryFingerprint(absl::StrCat(ns, "|", pb::BundlePhase_Name(phase), "|", selector.ToString()));
 }
 
-absl::StatusOr<LabelSelector> ParseSelectorField(absl::string_view field, absl::string_view text) {
-  absl::StatusOr<LabelSelector> selector = LabelSelector::Parse(text);
+absl::StatusOr<kube::LabelSelector> ParseSelectorField(absl::string_view field, absl::string_view text) {
+  absl::StatusOr<kube::LabelSelector> selector = kube::LabelSelector::Parse(text);
   if (!selector.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", selector.status().message()));
   }

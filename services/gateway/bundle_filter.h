@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "libs/kube/label_selector.h"
 #include "services/gateway/access_control.h"
-#include "services/gateway/label_selector.h"
 #include "werf/operator/v1/bundle.pb.h"
 
 namespace werf::gateway {
@@ -19,7 +19,7 @@ namespace pb = ::werf::operator_::v1;
 struct BundleFilter {
   std::string ns;  // empty: every namespace
   pb::BundlePhase phase = pb::BUNDLE_PHASE_UNSPECIFIED;  // UNSPECIFIED: any phase
-  LabelSelector selector;
+  kube::LabelSelector selector;
   std::shared_ptr<NamespaceAccess> access;  // null: every namespace
 
   // Never blocks: a namespace whose access is undecided does not match. Safe under
@@ -35,7 +35,7 @@ struct BundleFilter {
 };
 
 // Parses a label selector request field; the error names the field.
-absl::StatusOr<LabelSelector> ParseSelectorField(absl::string_view field, absl::string_view text);
+absl::StatusOr<kube::LabelSelector> ParseSelectorField(absl::string_view field, absl::string_view text);
 
 }  // namespace werf::gateway
 

@@ -91,7 +91,7 @@ TEST(WatchSessionTest, FiltersByNamespaceAndLabelsAndFollowsRelabelling) {
   cache.Upsert(MakeBundle("shop", "search", "1", "search"));
   cache.Upsert(MakeBundle("blog", "web", "1", "payments"));
   BundleFilter filter{.ns = "shop", .phase = pb::BUNDLE_PHASE_UNSPECIFIED,
-                      .selector = *LabelSelector::Parse("team=payments"), .access = nullptr};
+                      .selector = *kube::LabelSelector::Parse("team=payments"), .access = nullptr};
   WatchSession session(cache, filter, std::nullopt, SlowHeartbeats());
   EXPECT_THAT(Drain(session), ElementsAre("ADDED shop/web", "SYNCED"));
 

@@ -14,8 +14,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_server.h"
+#include "libs/hub/hub_service.h"
 #include "libs/oci/testing/fault_registry.h"
-#include "services/controller/hub_service.h"
 #include "services/poller/poller.h"
 
 namespace werf::poller {
@@ -29,10 +29,10 @@ class PollerHubTest : public ::testing::Test {
     auto registry = oci::testing::FaultRegistry::Start();
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(*registry);
-    hub_ = std::make_unique<controller::HubServiceImpl>(
-        controller::HubServiceImpl::Options{.controller_id = "poller-hub-test",
-                                            .heartbeat_interval = absl::Seconds(1)},
-        controller::HubCallbacks{.on_repository = [this](const pb::RepositoryObservation& o) {
+    hub_ = std::make_unique<hub::HubServiceImpl>(
+        hub::HubServiceImpl::Options{.controller_id = "poller-hub-test",
+                                     .heartbeat_interval = absl::Seconds(1)},
+        hub::HubCallbacks{.on_repository = [this](const pb::RepositoryObservation& o) {
           absl::MutexLock lock(&mu_);
           observations_.push_back(o);
         }});
@@ -98,7 +98,7 @@ class PollerHubTest : public ::testing::Test {
   }
 
   std::unique_ptr<oci::testing::FaultRegistry> registry_;
-  std::unique_ptr<controller::HubServiceImpl> hub_;
+  std::unique_ptr<hub::HubServiceImpl> hub_;
   std::unique_ptr<common::GrpcServer> server_;
   std::vector<std::unique_ptr<Poller>> pollers_;
   absl::Mutex mu_;

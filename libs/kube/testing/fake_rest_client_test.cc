@@ -79,7 +79,14 @@ TEST_F(FakeRestClientTest, ListsByNamespaceAndLabelsAndPages) {
               ElementsAre("a", "c", "d"));
   EXPECT_THAT(Names(api_.ListAll(resources::kConfigMaps, "n", {.label_selector = "app!=x"})->items),
               ElementsAre("b"));
-  EXPECT_EQ(api_.List(resources::kConfigMaps, "", {.label_selector = "app in (x)"}).status().code(),
+  // Set-based selectors too: the fake parses them with the real parser (label_selector.h).
+  EXPECT_THAT(Names(api_.ListAll(resources::kConfigMaps, "", {.label_selector = "app in (x,z)"})->items),
+              ElementsAre("a", "c", "d"));
+  EXPECT_THAT(Names(api_.ListAll(resources::kConfigMaps, "", {.label_selector = "app notin (x)"})->items),
+              ElementsAre("b"));
+  EXPECT_EQ(api_.List(resources::kConfigMaps, "", {.label_selector = "app in x"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api_.List(resources::kConfigMaps, "", {.field_selector = "metadata.name in (a)"}).status().code(),
             absl::StatusCode::kUnimplemented);
 
   absl::StatusOr<ListResult> page = api_.List(resources::kConfigMaps, "", {.limit = 3});

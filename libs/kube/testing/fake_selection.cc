@@ -15,11 +15,11 @@ namespace {
 using nlohmann::json;
 using Requirement = Selection::Requirement;
 
-absl::StatusOr<std::vector<Requirement>> ParseSelector(absl::string_view selector) {
+absl::StatusOr<std::vector<Requirement>> ParseFieldSelector(absl::string_view selector) {
   std::vector<Requirement> requirements;
   if (absl::StrContains(selector, "(")) {
     return absl::UnimplementedError(
-        absl::StrCat("the fake API server takes equality-based selectors only: ", selector));
+        absl::StrCat("the fake API server takes equality-based field selectors only: ", selector));
   }
   for (absl::string_view term : absl::StrSplit(selector, ',', absl::SkipWhitespace())) {
     term = absl::StripAsciiWhitespace(term);
@@ -38,7 +38,7 @@ absl::StatusOr<std::vector<Requirement>> ParseSelector(absl::string_view selecto
       requirement = {std::string(term), Requirement::Op::kExists, ""};
     }
     if (requirement.key.empty() || absl::StrContains(requirement.key, ' ')) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot parse the selector \"", selector, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("cannot parse the field selector \"", selector, "\""));
     }
     requirements.push_back(std::move(requirement));
   }
@@ -79,9 +79,9 @@ std::optional<std::string> Metadata(const json& object, const std::string& field
 }  // namespace
 
 absl::StatusOr<Selection> Selection::Create(absl::string_view label_selector, absl::string_view field_selector) {
-  absl::StatusOr<std::vector<Requirement>> labels = ParseSelector(label_selector);
+  absl::StatusOr<LabelSelector> labels = LabelSelector::Parse(label_selector);
   if (!labels.ok()) return labels.status();
-  absl::StatusOr<std::vector<Requirement>> fields = ParseSelector(field_selector);
+  absl::StatusOr<std::vector<Requirement>> fields = ParseFieldSelector(field_selector);
   if (!fields.ok()) return fields.status();
   for (const Requirement& field : *fields) {
     if (field.key != "metadata.name" && field.key != "metadata.namespace") {
@@ -100,14 +100,18 @@ bool Selection::Selects(const json& object) const {
     return Metadata(object, key == "metadata.name" ? "name" : "namespace");
   });
   if (!fields) return false;
-  return Matches(labels_, [&](const std::string& key) -> std::optional<std::string> {
-    const auto metadata = object.find("metadata");
-    if (metadata == object.end() || !metadata->is_object()) return std::nullopt;
-    const auto labels = metadata->find("labels");
-    if (labels == metadata->end() || !labels->is_object()) return std::nullopt;
-    const auto value = labels->find(key);
+  const auto metadata = object.find("metadata");
+  const json* labels = nullptr;
+  if (metadata != object.end() && metadata->is_object()) {
+    if (const auto found = metadata->find("labels"); found != metadata->end() && found->is_object()) {
+      labels = &*found;
+    }
+  }
+  return labels_.Matches([labels](absl::string_view key) -> std::optional<absl::string_view> {
+    if (labels == nullptr) return std::nullopt;
+    const auto value = labels->find(std::string(key));
     if (value == labels->end() || !value->is_string()) return std::nullopt;
-    return value->get<std::string>();
+    return absl::string_view(value->get_ref<const std::string&>());
   });
 }
 

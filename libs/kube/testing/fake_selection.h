@@ -1,8 +1,10 @@
-// Which objects a List or Watch of the fake API server selects: equality-based label
-// selectors (a=b, a==b, a!=b, a, !a) and field selectors on metadata.name and
-// metadata.namespace, the ones operators use. Set-based label selectors (in, notin)
-// and other fields are Unimplemented, so a test that needs them fails loudly rather
-// than matching wrongly.
+// Which objects a List or Watch of the fake API server selects. Label selectors are
+// parsed and matched by the real parser (libs/kube/label_selector.h), so equality- and
+// set-based selectors (a=b, a!=b, a in (x,y), a notin (x), a, !a, a>1) behave as on
+// the API server. Field selectors are equality-based on metadata.name and
+// metadata.namespace, the ones operators use; set-based field selectors and other
+// fields are Unimplemented, so a test that needs them fails loudly rather than
+// matching wrongly.
 #ifndef WERF_OPERATOR_LIBS_KUBE_TESTING_FAKE_SELECTION_H_
 #define WERF_OPERATOR_LIBS_KUBE_TESTING_FAKE_SELECTION_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "libs/kube/label_selector.h"
 #include "nlohmann/json.hpp"
 
 namespace werf::kube::testing {
@@ -23,7 +26,7 @@ class Selection {
 
   bool Selects(const nlohmann::json& object) const;
 
-  // One term: `key=value`, `key==value`, `key!=value`, `key` (exists) or `!key`.
+  // One field-selector term: `key=value`, `key==value`, `key!=value`, `key` (exists) or `!key`.
   struct Requirement {
     enum class Op { kEquals, kNotEquals, kExists, kNotExists };
     std::string key{};
@@ -34,7 +37,7 @@ class Selection {
  private:
   Selection() = default;
 
-  std::vector<Requirement> labels_;
+  LabelSelector labels_;
   std::vector<Requirement> fields_;
 };
 

@@ -42,10 +42,10 @@
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
 #include "libs/http/curl_http_client.h"
+#include "libs/hub/hub_service.h"
 #include "libs/oci/registry_client.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
-#include "services/controller/hub_service.h"
 #include "test/bench/process_stats.h"
 #include "test/bench/registry_populator.h"
 #include "services/poller/metrics.h"
@@ -375,7 +375,7 @@ absl::StatusOr<json> RunScenario(const Scenario& scenario, const BenchSetup& set
   ASSIGN_OR_RETURN(std::unique_ptr<oci::RegistryClient> client, oci::RegistryClient::Create(std::move(client_options)));
 
   ObservationLog observations(setup.manifest_digest);
-  controller::HubServiceImpl hub(
+  hub::HubServiceImpl hub(
       {.controller_id = "poller-bench"},
       {.on_repository = [&observations](const pb::RepositoryObservation& o) { observations.Record(o); }});
   ASSIGN_OR_RETURN(std::unique_ptr<common::GrpcServer> server,

@@ -1,9 +1,9 @@
-#include "services/controller/rendezvous.h"
+#include "libs/hub/rendezvous.h"
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/hashing.h"
 
-namespace werf::controller {
+namespace werf::hub {
 
 std::optional<std::string> RendezvousOwner(absl::string_view key,
                                            const std::vector<std::string>& members) {
@@ -19,4 +19,4 @@ std::optional<std::string> RendezvousOwner(absl::string_view key,
   return owner;
 }
 
-}  // namespace werf::controller
+}  // namespace werf::hub

@@ -1,5 +1,5 @@
 // The hub over real gRPC streams in process: workers are plain gRPC clients.
-#include "services/controller/hub_service.h"
+#include "libs/hub/hub_service.h"
 
 #include <memory>
 #include <optional>
@@ -12,8 +12,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_server.h"
+#include "libs/common/testing/fake_clock.h"
 
-namespace werf::controller {
+namespace werf::hub {
 namespace {
 
 // One worker's stream, read on a background thread.
@@ -74,14 +75,20 @@ class FakeWorker {
 
 class HubServiceTest : public ::testing::Test {
  protected:
+  // The hub's options and clock: the wall clock here, a fake one in HubServiceOnAFakeClockTest.
+  virtual HubServiceImpl::Options HubOptions() const {
+    return {.controller_id = "test", .heartbeat_interval = absl::Seconds(1), .ack_timeout = absl::Seconds(30)};
+  }
+  virtual common::Clock& HubClock() { return common::RealClock(); }
+
   void SetUp() override {
     hub_ = std::make_unique<HubServiceImpl>(
-        HubServiceImpl::Options{.controller_id = "test", .heartbeat_interval = absl::Seconds(1),
-                                .ack_timeout = absl::Seconds(30)},
+        HubOptions(),
         HubCallbacks{.on_repository = [this](const pb::RepositoryObservation& o) {
                        absl::MutexLock lock(&mu_);
                        observations_.push_back(o);
-                     }});
+                     }},
+        HubClock());
     hub_->SetServing(true);
     auto server = common::GrpcServer::Start({.address = "127.0.0.1:0", .services = {hub_.get()}});
     ASSERT_TRUE(server.ok()) << server.status();
@@ -99,6 +106,8 @@ class HubServiceTest : public ::testing::Test {
     return false;
   }
 
+  // Before hub_, so it outlives the hub's ticker.
+  common::testing::FakeClock fake_clock_;
   std::unique_ptr<HubServiceImpl> hub_;
   std::unique_ptr<common::GrpcServer> server_;
   absl::Mutex mu_;
@@ -308,4 +317,4 @@ TEST_F(HubServiceTest, StandbyRefusesStreamsAndFirstMessageMustBeHello) {
 }
 
 }  // namespace
-}  // namespace werf::controller
+}  // namespace werf::hub

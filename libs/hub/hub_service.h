@@ -9,8 +9,12 @@
 // A registry's request to pause (429 and friends) reported by one poller is
 // passed to every poller, since the registry's budget is not per poller.
 // Only the leading controller accepts streams.
-#ifndef WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
-#define WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
+//
+// The controller serves it (services/controller/main.cc); it lives here, beside the
+// workers' side (hub_worker.h), so that the poller's hub test and benchmark run the
+// real hub without linking a service's library.
+#ifndef WERF_OPERATOR_LIBS_HUB_HUB_SERVICE_H_
+#define WERF_OPERATOR_LIBS_HUB_HUB_SERVICE_H_
 
 #include <atomic>
 #include <functional>
@@ -24,9 +28,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "werf/operator/v1/hub.grpc.pb.h"
 
-namespace werf::controller {
+namespace werf::hub {
 
 namespace pb = ::werf::operator_::v1;
 
@@ -53,7 +58,10 @@ class HubServiceImpl final : public pb::HubService::Service {
     absl::Duration ack_timeout = absl::Seconds(30);
   };
 
-  HubServiceImpl(Options options, HubCallbacks callbacks);
+  // Every time the hub reads (heartbeats, silence, acknowledgement timeouts, registry
+  // pauses) comes from `clock`, so tests can move it. The ticker that acts on it
+  // wakes once a second of real time.
+  HubServiceImpl(Options options, HubCallbacks callbacks, common::Clock& clock = common::RealClock());
   ~HubServiceImpl() override;
 
   grpc::Status Connect(grpc::ServerContext* context,
@@ -121,6 +129,7 @@ class HubServiceImpl final : public pb::HubService::Service {
 
   const Options options_;
   const HubCallbacks callbacks_;
+  common::Clock& clock_;
   std::thread ticker_;
 
   mutable absl::Mutex mu_;
@@ -138,6 +147,6 @@ class HubServiceImpl final : public pb::HubService::Service {
   std::map<std::string, RegistryPause> pauses_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace werf::controller
+}  // namespace werf::hub
 
-#endif  // WERF_OPERATOR_SERVICES_CONTROLLER_HUB_SERVICE_H_
+#endif  // WERF_OPERATOR_LIBS_HUB_HUB_SERVICE_H_

@@ -1,24 +1,24 @@
-#include "services/controller/hub_service.h"
+#include "libs/hub/hub_service.h"
 
 #include <algorithm>
 #include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
-#include "services/controller/rendezvous.h"
+#include "libs/hub/rendezvous.h"
 
-namespace werf::controller {
+namespace werf::hub {
 
 struct HubServiceImpl::Worker {
   std::string id;
   pb::WorkerKind kind = pb::WORKER_KIND_UNSPECIFIED;
   grpc::ServerContext* context = nullptr;
   uint64_t next_sequence = 1;
-  absl::Time last_received = absl::Now();
-  absl::Time last_sent = absl::Now();
+  // On the hub's clock; both set when the stream is accepted.
+  absl::Time last_received = absl::InfinitePast();
+  absl::Time last_sent = absl::InfinitePast();
   // Written by the hub under mu_, drained by the connection's writer thread, so
   // a slow worker never blocks the hub or the other workers.
   std::deque<pb::ConnectResponse> outbox;
@@ -33,8 +33,8 @@ std::string KindName(pb::WorkerKind kind) {
 
 }  // namespace
 
-HubServiceImpl::HubServiceImpl(Options options, HubCallbacks callbacks)
-    : options_(std::move(options)), callbacks_(std::move(callbacks)) {
+HubServiceImpl::HubServiceImpl(Options options, HubCallbacks callbacks, common::Clock& clock)
+    : options_(std::move(options)), callbacks_(std::move(callbacks)), clock_(clock) {
   ticker_ = std::thread([this] { RunTicker(); });
 }
 
@@ -59,7 +59,7 @@ bool HubServiceImpl::SendLocked(Worker& worker, pb::ConnectResponse message, uin
   message.set_sequence(worker.next_sequence++);
   if (sequence != nullptr) *sequence = message.sequence();
   worker.outbox.push_back(std::move(message));
-  worker.last_sent = absl::Now();
+  worker.last_sent = clock_.Now();
   return true;
 }
 
@@ -80,6 +80,8 @@ grpc::Status HubServiceImpl::Connect(
   worker->context = context;
   {
     absl::MutexLock lock(&mu_);
+    worker->last_received = clock_.Now();
+    worker->last_sent = worker->last_received;
     if (!serving_) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "this controller is not the leader; retry (the Service routes to the "
@@ -103,9 +105,9 @@ grpc::Status HubServiceImpl::Connect(
             absl::ToInt64Milliseconds(options_.heartbeat_interval));
     SendLocked(*worker, std::move(welcome));
     // Pauses first, so the assignments that follow are not polled into a rate limit.
-    if (worker->kind == pb::WORKER_KIND_POLLER) SendPausesLocked(*worker, absl::Now());
+    if (worker->kind == pb::WORKER_KIND_POLLER) SendPausesLocked(*worker, clock_.Now());
     RebalanceLocked();
-    DispatchConvergesLocked(absl::Now());
+    DispatchConvergesLocked(clock_.Now());
   }
   common::LogInfo("worker connected", {{"worker", worker->id}, {"kind", KindName(worker->kind)},
                                        {"version", first.hello().version()}});
@@ -133,7 +135,7 @@ grpc::Status HubServiceImpl::Connect(
   while (stream->Read(&message)) {
     {
       absl::MutexLock lock(&mu_);
-      worker->last_received = absl::Now();
+      worker->last_received = clock_.Now();
     }
     HandleMessage(*worker, message);
   }
@@ -152,7 +154,7 @@ grpc::Status HubServiceImpl::Connect(
       }
     }
     RebalanceLocked();
-    DispatchConvergesLocked(absl::Now());
+    DispatchConvergesLocked(clock_.Now());
   }
   writer.join();
   common::LogInfo("worker disconnected", {{"worker", worker->id}, {"kind", KindName(worker->kind)}});
@@ -208,7 +210,7 @@ void HubServiceImpl::HandleMessage(const Worker& worker, const pb::ConnectReques
     }
     case pb::ConnectRequest::kThrottle: {
       absl::MutexLock lock(&mu_);
-      SharePauseLocked(worker, message.throttle(), absl::Now());
+      SharePauseLocked(worker, message.throttle(), clock_.Now());
       return;
     }
     case pb::ConnectRequest::kRepositoryEvent:
@@ -371,7 +373,7 @@ void HubServiceImpl::SubmitConverge(const pb::ConvergeRequest& request) {
   absl::MutexLock lock(&mu_);
   if (converges_.contains(request.job_name())) return;
   converges_[request.job_name()].request = request;
-  DispatchConvergesLocked(absl::Now());
+  DispatchConvergesLocked(clock_.Now());
 }
 
 void HubServiceImpl::ForgetConverge(const std::string& job_name) {
@@ -419,9 +421,11 @@ void HubServiceImpl::DispatchConvergesLocked(absl::Time now) {
 void HubServiceImpl::RunTicker() {
   while (true) {
     absl::MutexLock lock(&mu_);
+    // A real second between ticks whatever clock_ is: a fake clock's time is read,
+    // not waited for.
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
     if (stopping_) return;
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     for (auto& [id, worker] : workers_) {
       if (now - worker->last_received > 3 * options_.heartbeat_interval) {
         common::LogWarning("worker silent for three heartbeats; closing its stream",
@@ -453,4 +457,4 @@ std::string HubServiceImpl::OwnerOf(const std::string& key) const {
   return owner == owners_.end() ? "" : owner->second;
 }
 
-}  // namespace werf::controller
+}  // namespace werf::hub

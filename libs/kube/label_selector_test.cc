@@ -1,20 +1,20 @@
-#include "services/gateway/label_selector.h"
+#include "libs/kube/label_selector.h"
 
+#include <map>
+#include <optional>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace werf::gateway {
+namespace werf::kube {
 namespace {
 
 using ::testing::HasSubstr;
 
-google::protobuf::Map<std::string, std::string> Labels(
+std::map<std::string, std::string> Labels(
     std::initializer_list<std::pair<const std::string, std::string>> entries) {
-  google::protobuf::Map<std::string, std::string> labels;
-  for (const auto& [key, value] : entries) labels[key] = value;
-  return labels;
+  return std::map<std::string, std::string>(entries);
 }
 
 struct MatchCase {
@@ -67,6 +67,21 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"example.com/owner", "example.com/owner", false},
         MatchCase{"app.kubernetes.io/part-of!=werf", "app.kubernetes.io/part-of!=werf", true}));
 
+// The lookup form, for labels that are not in a map of strings (object JSON, say).
+TEST(LabelSelectorTest, MatchesThroughALookup) {
+  absl::StatusOr<LabelSelector> selector = LabelSelector::Parse("team in (payments),!owner");
+  ASSERT_TRUE(selector.ok()) << selector.status();
+  auto labels_with_team = [](absl::string_view team) {
+    return [team](absl::string_view key) -> std::optional<absl::string_view> {
+      if (key == "team") return team;
+      return std::nullopt;
+    };
+  };
+  EXPECT_TRUE(selector->Matches(labels_with_team("payments")));
+  EXPECT_FALSE(selector->Matches(labels_with_team("search")));
+  EXPECT_FALSE(selector->Matches([](absl::string_view) -> std::optional<absl::string_view> { return "x"; }));
+}
+
 struct ErrorCase {
   std::string selector;
   std::string message_part;
@@ -106,4 +121,4 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"team=(x)", "expected a label value"}));
 
 }  // namespace
-}  // namespace werf::gateway
+}  // namespace werf::kube

@@ -1,11 +1,11 @@
-#include "services/controller/rendezvous.h"
+#include "libs/hub/rendezvous.h"
 
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace werf::controller {
+namespace werf::hub {
 namespace {
 
 std::map<std::string, std::string> Assign(int keys, const std::vector<std::string>& members) {
@@ -49,4 +49,4 @@ TEST(RendezvousTest, RemovingAMemberMovesOnlyItsKeys) {
 }
 
 }  // namespace
-}  // namespace werf::controller
+}  // namespace werf::hub

@@ -1,4 +1,4 @@
-#include "services/gateway/label_selector.h"
+#include "libs/kube/label_selector.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace werf::gateway {
+namespace werf::kube {
 namespace {
 
 using Operator = LabelSelector::Operator;
@@ -320,18 +320,10 @@ bool LabelSelector::Matches(
   });
 }
 
-bool LabelSelector::Matches(const google::protobuf::Map<std::string, std::string>& labels) const {
-  return Matches([&labels](absl::string_view key) -> std::optional<absl::string_view> {
-    const auto it = labels.find(std::string(key));
-    if (it == labels.end()) return std::nullopt;
-    return absl::string_view(it->second);
-  });
-}
-
 std::string LabelSelector::ToString() const {
   return absl::StrJoin(requirements_, ",", [](std::string* out, const Requirement& r) {
     out->append(RequirementToString(r));
   });
 }
 
-}  // namespace werf::gateway
+}  // namespace werf::kube
