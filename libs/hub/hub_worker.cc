@@ -9,7 +9,6 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "libs/common/backoff.h"
@@ -135,7 +134,9 @@ absl::StatusOr<std::unique_ptr<HubWorker>> HubWorker::Create(HubWorkerOptions op
 }
 
 HubWorker::HubWorker(HubWorkerOptions options, HubWorkerHandlers handlers)
-    : options_(std::move(options)), handlers_(std::move(handlers)) {
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
+      handlers_(std::move(handlers)) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // The channel's own reconnect backoff (up to 120 s by default) would otherwise
@@ -228,7 +229,7 @@ void HubWorker::RunConnections() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
-    const absl::Duration delay = backoff.Next(absl::Now());
+    const absl::Duration delay = backoff.Next(clock_.Now());
     common::LogWarning("hub stream ended; reconnecting",
                        {{"controller_address", options_.controller_address},
                         {"worker_id", options_.worker_id},
@@ -241,7 +242,7 @@ void HubWorker::RunConnections() {
 absl::Status HubWorker::RunStream() {
   grpc::ClientContext context;
   StreamState state;
-  state.started = absl::Now();
+  state.started = clock_.Now();
   state.last_received = state.started;
   state.last_sent = state.started;
   state.heartbeat_interval = options_.default_heartbeat_interval;
@@ -265,7 +266,7 @@ absl::Status HubWorker::RunStream() {
   pb::ConnectResponse response;
   while (hello_sent && stream->Read(&response)) {
     absl::MutexLock lock(&mu_);
-    state.last_received = absl::Now();
+    state.last_received = clock_.Now();
     if (!state.welcomed) {
       if (!response.has_welcome()) {
         state.close_reason = absl::FailedPreconditionError(
@@ -325,7 +326,7 @@ absl::Status HubWorker::RunStream() {
 void HubWorker::RunWriter(grpc::ClientContext& context, Stream& stream, StreamState& state) {
   mu_.Lock();
   while (!state.done && !stopping_) {
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     if (!state.welcomed) {
       const absl::Time deadline = state.started + options_.welcome_timeout;
       if (now >= deadline) {
@@ -334,7 +335,7 @@ void HubWorker::RunWriter(grpc::ClientContext& context, Stream& stream, StreamSt
         context.TryCancel();
         break;
       }
-      wake_.WaitWithDeadline(&mu_, deadline);
+      clock_.WaitWithDeadline(&mu_, &wake_, deadline);
       continue;
     }
     // The hub heartbeats at the same interval, so three silent intervals mean it is gone
@@ -349,7 +350,7 @@ void HubWorker::RunWriter(grpc::ClientContext& context, Stream& stream, StreamSt
     }
     const absl::Time heartbeat_due = state.last_sent + state.heartbeat_interval;
     if (outbox_.empty() && now < heartbeat_due) {
-      wake_.WaitWithDeadline(&mu_, std::min(silence_deadline, heartbeat_due));
+      clock_.WaitWithDeadline(&mu_, &wake_, std::min(silence_deadline, heartbeat_due));
       continue;
     }
     std::deque<pb::ConnectRequest> batch;
@@ -361,7 +362,7 @@ void HubWorker::RunWriter(grpc::ClientContext& context, Stream& stream, StreamSt
       if (!(written = stream.Write(message))) break;
     }
     mu_.Lock();
-    state.last_sent = absl::Now();
+    state.last_sent = clock_.Now();
     if (!written) {
       // The stream is broken; the reader's Read fails too and reports the status.
       context.TryCancel();
@@ -397,8 +398,8 @@ void HubWorker::RunDelivery() {
 
 bool HubWorker::SleepUnlessStopping(absl::Duration duration) {
   absl::MutexLock lock(&mu_);
-  const absl::Time deadline = absl::Now() + duration;
-  while (!stopping_ && absl::Now() < deadline) wake_.WaitWithDeadline(&mu_, deadline);
+  const absl::Time deadline = clock_.Now() + duration;
+  while (!stopping_ && clock_.Now() < deadline) clock_.WaitWithDeadline(&mu_, &wake_, deadline);
   return !stopping_;
 }
 

@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/security/credentials.h"
+#include "libs/common/clock.h"
 #include "werf/operator/v1/hub.grpc.pb.h"
 
 namespace werf::hub {
@@ -72,6 +73,9 @@ struct HubWorkerOptions {
   absl::Duration default_heartbeat_interval = absl::Seconds(10);
   // Messages queued for the hub beyond this many are refused (the stream is stuck).
   size_t max_outbox = 10000;
+  // Decides reconnect delays, the welcome timeout, heartbeats and the hub's silence;
+  // defaults to common::RealClock(). Must outlive the worker.
+  common::Clock* clock = nullptr;
 };
 
 // Called on the delivery thread, one at a time, in order. They may call Send and
@@ -137,6 +141,7 @@ class HubWorker {
   bool SleepUnlessStopping(absl::Duration duration);
 
   const HubWorkerOptions options_;
+  common::Clock& clock_;
   const HubWorkerHandlers handlers_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<werf::operator_::v1::HubService::Stub> stub_;

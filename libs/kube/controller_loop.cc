@@ -16,6 +16,7 @@ absl::StatusOr<std::unique_ptr<ControllerLoop>> ControllerLoop::Create(Controlle
   WorkQueueOptions queue_options;
   queue_options.name = options.name;
   queue_options.metrics_registry = options.metrics_registry;
+  queue_options.clock = options.clock;
   queue_options.rate_limits = options.rate_limits;
   absl::StatusOr<std::unique_ptr<WorkQueue>> queue = WorkQueue::Create(std::move(queue_options));
   if (!queue.ok()) return queue.status();

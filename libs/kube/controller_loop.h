@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/kube/workqueue.h"
 
 namespace werf::kube {
@@ -34,6 +35,9 @@ struct ControllerLoopOptions {
   // When set, the queue registers its metrics here; must outlive the loop.
   prometheus::Registry* metrics_registry = nullptr;
   RateLimiterOptions rate_limits{};
+  // The queue's clock (delays, backoff); defaults to common::RealClock(). Must
+  // outlive the loop.
+  common::Clock* clock = nullptr;
 };
 
 class ControllerLoop {

@@ -7,7 +7,6 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/kube/api_error.h"
 
@@ -32,7 +31,9 @@ nlohmann::json ObjectReference(const nlohmann::json& object) {
 }  // namespace
 
 EventRecorder::EventRecorder(std::shared_ptr<RestClient> client, EventRecorderOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -56,7 +57,7 @@ bool EventRecorder::Allow(const std::string& object_key, absl::Time now) {
 void EventRecorder::Record(const nlohmann::json& object, absl::string_view type,
                            absl::string_view reason, absl::string_view message) {
   if (!object.contains("metadata")) return;
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   const nlohmann::json involved = ObjectReference(object);
   const std::string key = absl::StrCat(involved.value("namespace", ""), "/",
                                        involved.value("name", ""), "/", involved.value("uid", ""));

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/common/token_bucket.h"
 #include "libs/kube/rest_client.h"
 #include "nlohmann/json.hpp"
@@ -28,6 +29,9 @@ struct EventRecorderOptions {
   int burst_per_object = 25;                     // client-go's spam filter
   absl::Duration refill_per_object = absl::Minutes(5);  // one event back per this; <= 0: at once
   size_t queue_limit = 1000;  // beyond this, events are dropped (and counted)
+  // Times events for aggregation and the per-object budget (and their timestamps);
+  // defaults to common::RealClock(). Must outlive the recorder.
+  common::Clock* clock = nullptr;
 };
 
 class EventRecorder {
@@ -65,6 +69,7 @@ class EventRecorder {
 
   const std::shared_ptr<RestClient> client_;
   const EventRecorderOptions options_;
+  common::Clock& clock_;
   std::thread thread_;
 
   mutable absl::Mutex mu_;

@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
 #include "libs/kube/testing/fake_rest_client.h"
 
 namespace werf::kube {
@@ -16,6 +17,7 @@ namespace {
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
+using ::werf::common::testing::FakeClock;
 using testing::FakeRestClient;
 using testing::Verb;
 
@@ -101,6 +103,58 @@ TEST(EventRecorderTest, ARefusedEventIsDroppedWithoutStoppingTheRecorder) {
   const std::vector<json> events = fake->Objects(resources::kEvents, "apps");
   ASSERT_THAT(events, SizeIs(1));
   EXPECT_EQ(events[0]["reason"], "Second");
+}
+
+// A repeat within the aggregation window (as the recorder's clock measures it
+// from the last repeat) raises the count; one past it starts a new Event.
+TEST(EventRecorderTest, TheAggregationWindowIsMeasuredOnTheRecordersClock) {
+  struct Case {
+    const char* name;
+    absl::Duration gap;
+    std::vector<Verb> verbs;
+    int events;
+  };
+  const std::vector<Case> cases = {
+      {"well within", absl::Minutes(1), {Verb::kCreate, Verb::kPatch}, 1},
+      {"exactly the window", absl::Minutes(10), {Verb::kCreate, Verb::kPatch}, 1},
+      {"just past", absl::Minutes(10) + absl::Seconds(1), {Verb::kCreate, Verb::kCreate}, 2},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto fake = std::make_shared<FakeRestClient>();
+    FakeClock clock;
+    EventRecorder recorder(fake, {.component = "werf-controller",
+                                  .aggregation_window = absl::Minutes(10),
+                                  .refill_per_object = absl::ZeroDuration(),
+                                  .clock = &clock});
+    recorder.Record(kBundle, "Warning", "ConvergeFailed", "boom");
+    recorder.Flush();
+    clock.Advance(c.gap);
+    recorder.Record(kBundle, "Warning", "ConvergeFailed", "boom");
+    recorder.Flush();
+    EXPECT_EQ(Verbs(*fake), c.verbs);
+    EXPECT_THAT(fake->Objects(resources::kEvents, "apps"), SizeIs(c.events));
+  }
+}
+
+TEST(EventRecorderTest, AnObjectsBudgetRefillsOneEventPerRefillPeriod) {
+  auto fake = std::make_shared<FakeRestClient>();
+  FakeClock clock;
+  EventRecorder recorder(fake, {.component = "werf-controller",
+                                .burst_per_object = 1,
+                                .refill_per_object = absl::Minutes(5),
+                                .clock = &clock});
+  recorder.Record(kBundle, "Normal", "One", "m");
+  recorder.Record(kBundle, "Normal", "Two", "m");  // the burst is spent
+  clock.Advance(absl::Minutes(4));
+  recorder.Record(kBundle, "Normal", "Three", "m");  // not yet refilled
+  clock.Advance(absl::Minutes(2));
+  recorder.Record(kBundle, "Normal", "Four", "m");
+  recorder.Flush();
+  EXPECT_EQ(recorder.dropped(), 2);
+  std::vector<std::string> reasons;
+  for (const json& event : fake->Objects(resources::kEvents, "apps")) reasons.push_back(event["reason"]);
+  EXPECT_THAT(reasons, ::testing::UnorderedElementsAre("One", "Four"));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/common/backoff.h"
 #include "libs/common/logging.h"
 #include "libs/kube/api_error.h"
@@ -22,7 +21,9 @@ std::string ResourceVersionOf(const nlohmann::json& object) {
 }  // namespace
 
 Informer::Informer(std::shared_ptr<RestClient> client, InformerOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()) {}
 
 Informer::~Informer() { Stop(); }
 
@@ -43,6 +44,7 @@ void Informer::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
     stopped_ = true;
+    stopped_cv_.SignalAll();
   }
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
@@ -60,10 +62,9 @@ void Informer::SetResourceVersion(const std::string& resource_version) {
 }
 
 bool Informer::SleepUnlessStopped(absl::Duration duration) {
+  const absl::Time deadline = clock_.Now() + duration;
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(
-                           +[](bool* stopped) { return *stopped; }, &stopped_),
-                       duration);
+  while (!stopped_ && clock_.Now() < deadline) clock_.WaitWithDeadline(&mu_, &stopped_cv_, deadline);
   return !stopped_;
 }
 
@@ -209,7 +210,7 @@ void Informer::Run() {
   while (!stop_.load()) {
     absl::StatusOr<std::string> listed = ListAndReplace();
     if (!listed.ok()) {
-      const absl::Duration delay = backoff.Next(absl::Now());
+      const absl::Duration delay = backoff.Next(clock_.Now());
       common::LogWarning("informer list failed", {{"informer", name},
                                                    {"error", listed.status().ToString()},
                                                    {"retry_in", absl::FormatDuration(delay)}});
@@ -228,7 +229,7 @@ void Informer::Run() {
                         {{"informer", name}, {"resource_version", resource_version}});
         break;
       }
-      const absl::Duration delay = backoff.Next(absl::Now());
+      const absl::Duration delay = backoff.Next(clock_.Now());
       common::LogWarning("informer watch failed", {{"informer", name},
                                                     {"error", watched.ToString()},
                                                     {"retry_in", absl::FormatDuration(delay)}});

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/kube/object_store.h"
 #include "libs/kube/object_transforms.h"
 #include "libs/kube/resource.h"
@@ -61,6 +62,9 @@ struct InformerOptions {
   // the object of a relist's on_delete (and of a resync) are projections. The result
   // must keep metadata.namespace, name and resourceVersion.
   std::function<nlohmann::json(const nlohmann::json&)> store_projection{};
+  // Times the relist backoff and the resync period; defaults to common::RealClock().
+  // Must outlive the informer.
+  common::Clock* clock = nullptr;
 };
 
 
@@ -112,6 +116,7 @@ class Informer {
 
   const std::shared_ptr<RestClient> client_;
   const InformerOptions options_;
+  common::Clock& clock_;
   ObjectStore store_;
   absl::Notification synced_;
   std::atomic<bool> stop_{false};
@@ -123,6 +128,7 @@ class Informer {
   std::vector<InformerHandlers> handlers_ ABSL_GUARDED_BY(mu_);
   std::string resource_version_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar stopped_cv_;  // signalled when stopped_ is set
 };
 
 }  // namespace werf::kube

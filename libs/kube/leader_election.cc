@@ -4,7 +4,6 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/kube/api_error.h"
 
@@ -41,7 +40,9 @@ std::shared_ptr<RestClient> LeaseClient(const std::shared_ptr<RestClient>& clien
 }  // namespace
 
 LeaderElector::LeaderElector(std::shared_ptr<RestClient> client, LeaderElectionOptions options)
-    : client_(LeaseClient(client, options)), options_(std::move(options)) {}
+    : client_(LeaseClient(client, options)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()) {}
 
 LeaderElector::~LeaderElector() { Stop(); }
 
@@ -64,6 +65,7 @@ void LeaderElector::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
     stopped_ = true;
+    stopped_cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -74,9 +76,9 @@ std::string LeaderElector::Leader() const {
 }
 
 bool LeaderElector::SleepUnlessStopped(absl::Duration duration) {
+  const absl::Time deadline = clock_.Now() + duration;
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(+[](bool* stopped) { return *stopped; }, &stopped_),
-                       duration);
+  while (!stopped_ && clock_.Now() < deadline) clock_.WaitWithDeadline(&mu_, &stopped_cv_, deadline);
   return !stopped_;
 }
 
@@ -90,7 +92,7 @@ void LeaderElector::SetLeading(bool leading) {
 }
 
 bool LeaderElector::TryAcquireOrRenew() {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   const int lease_seconds = static_cast<int>(absl::ToInt64Seconds(options_.lease_duration));
   absl::StatusOr<nlohmann::json> current =
       client_->Get(resources::kLeases, options_.lease_namespace, options_.lease_name);
@@ -167,7 +169,7 @@ void LeaderElector::Release() {
   // As client-go does: an empty holder with a 1 s lease lets a successor in at once.
   lease["spec"]["holderIdentity"] = "";
   lease["spec"]["leaseDurationSeconds"] = 1;
-  lease["spec"]["renewTime"] = MicroTime(absl::Now());
+  lease["spec"]["renewTime"] = MicroTime(clock_.Now());
   if (absl::Status released =
           client_->Update(resources::kLeases, options_.lease_namespace, lease).status();
       !released.ok()) {
@@ -194,7 +196,7 @@ void LeaderElector::Run() {
     SetLeading(true);
 
     // Lead: renew every retry period; step down when no renewal succeeded in time.
-    absl::Time last_renew = absl::Now();
+    absl::Time last_renew = clock_.Now();
     bool stopping = false;
     while (true) {
       if (!SleepUnlessStopped(options_.retry_period)) {
@@ -202,10 +204,10 @@ void LeaderElector::Run() {
         break;
       }
       if (TryAcquireOrRenew()) {
-        last_renew = absl::Now();
+        last_renew = clock_.Now();
         continue;
       }
-      if (absl::Now() - last_renew >= options_.renew_deadline) break;
+      if (clock_.Now() - last_renew >= options_.renew_deadline) break;
     }
     SetLeading(false);
     report_leader();

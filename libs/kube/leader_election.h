@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/kube/rest_client.h"
 
 namespace werf::kube {
@@ -34,6 +35,9 @@ struct LeaderElectionOptions {
   std::function<void()> on_started_leading{};
   std::function<void()> on_stopped_leading{};
   std::function<void(const std::string& leader)> on_new_leader{};
+  // Decides expiry, renew deadlines and retry waits; defaults to
+  // common::RealClock(). Must outlive the elector.
+  common::Clock* clock = nullptr;
 };
 
 class LeaderElector {
@@ -61,11 +65,13 @@ class LeaderElector {
 
   const std::shared_ptr<RestClient> client_;
   const LeaderElectionOptions options_;
+  common::Clock& clock_;
   std::atomic<bool> leading_{false};
   std::thread thread_;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar stopped_cv_;  // signalled when stopped_ is set
   std::string observed_holder_ ABSL_GUARDED_BY(mu_);
   // The lease's spec as last seen, and when we first saw it so: the local clock
   // decides expiry, never the lease's own timestamps.

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/fake_clock.h"
 #include "libs/kube/testing/fake_rest_client.h"
 
 namespace werf::kube {
@@ -22,6 +23,7 @@ using ::testing::ElementsAre;
 using testing::ApiError;
 using testing::FakeRestClient;
 using testing::Verb;
+using ::werf::common::testing::FakeClock;
 
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(10)) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -128,6 +130,63 @@ TEST(LeaderElectionTest, StepsDownWhenRenewalsConflictPastTheRenewDeadline) {
   // (counted from the last success, up to a retry period before `failing`).
   EXPECT_GE(absl::Now() - failing, Options("me").renew_deadline / 2);
   EXPECT_TRUE(Eventually([&] { return stopped.load() == 1; }));
+  elector.Stop();
+}
+
+// Moves `clock` on by `tick` at a time, giving the elector's thread a real
+// millisecond after each, until `condition` holds; false after 10 s of real time.
+bool AdvanceUntil(FakeClock& clock, absl::Duration tick, const std::function<bool()>& condition) {
+  return Eventually([&] {
+    if (condition()) return true;
+    clock.Advance(tick);
+    return false;
+  });
+}
+
+// The production timings on a fake clock: the candidate takes another holder's lease
+// only once it has stayed unchanged for the lease's own leaseDurationSeconds, counted
+// from the candidate's first sight of it.
+TEST(LeaderElectionTest, TakesAnUnrenewedLeaseOnlyAfterItsDurationOnTheCandidatesClock) {
+  for (const int lease_seconds : {1, 15}) {
+    SCOPED_TRACE(lease_seconds);
+    auto fake = std::make_shared<FakeRestClient>();
+    fake->Seed(resources::kLeases,
+               {{"apiVersion", "coordination.k8s.io/v1"},
+                {"kind", "Lease"},
+                {"metadata", {{"name", "werf-controller"}, {"namespace", "ops"}}},
+                {"spec", {{"holderIdentity", "other"}, {"leaseDurationSeconds", lease_seconds}}}});
+    FakeClock clock;
+    const absl::Time start = clock.Now();
+    LeaderElector elector(fake, {.lease_namespace = "ops",
+                                 .lease_name = "werf-controller",
+                                 .identity = "me",
+                                 .clock = &clock});
+    ASSERT_TRUE(elector.Start().ok());
+    ASSERT_TRUE(AdvanceUntil(clock, absl::Milliseconds(100), [&] { return elector.IsLeader(); }));
+    EXPECT_GE(clock.Now() - start, absl::Seconds(lease_seconds));
+    EXPECT_EQ(Holder(*fake), "me");
+    elector.Stop();
+  }
+}
+
+// A leader whose renewals keep failing steps down once none succeeded for the renew
+// deadline as its clock measures it (10 s here), and not before.
+TEST(LeaderElectionTest, StepsDownOnlyOnceTheRenewDeadlinePassedOnItsClock) {
+  auto fake = std::make_shared<FakeRestClient>();
+  FakeClock clock;
+  LeaderElector elector(fake, {.lease_namespace = "ops",
+                               .lease_name = "werf-controller",
+                               .identity = "me",
+                               .release_on_stop = false,
+                               .clock = &clock});
+  ASSERT_TRUE(elector.Start().ok());
+  ASSERT_TRUE(Eventually([&] { return elector.IsLeader(); }));
+  // The clock has not moved since the lease was taken: that is the last renewal.
+  const absl::Time renewed = clock.Now();
+  fake->FailNext(Verb::kUpdate, ApiError(409, "Conflict", "the object has been modified"), 100000);
+  ASSERT_TRUE(AdvanceUntil(clock, absl::Milliseconds(100), [&] { return !elector.IsLeader(); }));
+  EXPECT_GE(clock.Now() - renewed, absl::Seconds(10));
+  EXPECT_FALSE(fake->requests(Verb::kUpdate).empty());  // it did try to renew meanwhile
   elector.Stop();
 }
 

@@ -7,7 +7,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 
 namespace werf::kube {
 
@@ -17,7 +16,7 @@ absl::StatusOr<std::string> FileTokenSource::Token() {
   absl::MutexLock lock(&mu_);
   const bool changed = exists && (info.st_mtim.tv_sec != modified_.tv_sec ||
                                   info.st_mtim.tv_nsec != modified_.tv_nsec);
-  if (!token_.empty() && !changed && absl::Now() - read_at_ < max_age_) return token_;
+  if (!token_.empty() && !changed && clock_.Now() - read_at_ < max_age_) return token_;
 
   std::ifstream in(path_);
   if (!in) {
@@ -35,7 +34,7 @@ absl::StatusOr<std::string> FileTokenSource::Token() {
     return absl::UnavailableError(absl::StrCat("the bearer token file ", path_, " is empty"));
   }
   token_ = std::move(token);
-  read_at_ = absl::Now();
+  read_at_ = clock_.Now();
   if (exists) modified_ = info.st_mtim;
   return token_;
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 
 namespace werf::kube {
 
@@ -32,8 +33,10 @@ class StaticTokenSource final : public TokenSource {
 
 class FileTokenSource final : public TokenSource {
  public:
-  explicit FileTokenSource(std::string path, absl::Duration max_age = absl::Minutes(1))
-      : path_(std::move(path)), max_age_(max_age) {}
+  // `clock` decides the token's age; it must outlive the source.
+  explicit FileTokenSource(std::string path, absl::Duration max_age = absl::Minutes(1),
+                           common::Clock& clock = common::RealClock())
+      : path_(std::move(path)), max_age_(max_age), clock_(clock) {}
 
   // The cached token unless it is older than max_age or the file changed since.
   absl::StatusOr<std::string> Token() override;
@@ -41,6 +44,7 @@ class FileTokenSource final : public TokenSource {
  private:
   const std::string path_;
   const absl::Duration max_age_;
+  common::Clock& clock_;
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   absl::Time read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

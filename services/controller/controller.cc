@@ -20,8 +20,9 @@ namespace {
 
 // The notifier with libcurl and, for GitHub commit statuses, the registry client that
 // reads a bundle manifest's annotations with the bundle's own registry access.
-std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& client,
-                                       const NotifierOptions& options) {
+std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& client, NotifierOptions options,
+                                       common::Clock& clock) {
+  if (options.clock == nullptr) options.clock = &clock;
   std::shared_ptr<oci::RegistryClient> registry;
   if (absl::StatusOr<std::unique_ptr<oci::RegistryClient>> created = oci::RegistryClient::Create(); created.ok()) {
     registry = *std::move(created);
@@ -41,7 +42,8 @@ std::unique_ptr<Notifier> MakeNotifier(const std::shared_ptr<kube::RestClient>& 
     if (!manifest.ok()) return manifest.status();
     return manifest->annotations;
   };
-  return std::make_unique<Notifier>(client, std::make_shared<http::CurlHttpClient>(), std::move(annotations), options);
+  return std::make_unique<Notifier>(client, std::make_shared<http::CurlHttpClient>(), std::move(annotations),
+                                    std::move(options));
 }
 
 }  // namespace
@@ -53,13 +55,18 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Create(std::shared_ptr<k
   std::unique_ptr<Controller> controller(new Controller(std::move(client), std::move(options)));
   ASSIGN_OR_RETURN(controller->loop_,
                    kube::ControllerLoop::Create(
-                       {.name = "werfbundles", .workers = workers, .metrics_registry = &common::MetricsRegistry()},
+                       {.name = "werfbundles",
+                        .workers = workers,
+                        .metrics_registry = &common::MetricsRegistry(),
+                        .clock = &controller->clock_},
                        [raw = controller.get()](const std::string& key) { return raw->Process(key); }));
   return controller;
 }
 
 Controller::Controller(std::shared_ptr<kube::RestClient> client, ControllerOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -75,7 +82,8 @@ hub::HubCallbacks Controller::MakeHubCallbacks() {
 
 void Controller::Start(std::function<void()> on_synced) {
   absl::StatusOr<std::unique_ptr<WebhookRouter>> router = WebhookRouter::Create(
-      {.quiet = options_.webhook_quiet, .max_delay = options_.webhook_max_delay}, [this](const std::string& key) {
+      {.quiet = options_.webhook_quiet, .max_delay = options_.webhook_max_delay, .clock = &clock_},
+      [this](const std::string& key) {
         if (hub_ != nullptr) hub_->PollNow(key);
       });
   if (router.ok()) {
@@ -83,10 +91,11 @@ void Controller::Start(std::function<void()> on_synced) {
   } else {
     common::LogError("webhook events will not trigger polls", {{"error", router.status().ToString()}});
   }
-  notifier_ = MakeNotifier(client_, options_.notifier);
+  notifier_ = MakeNotifier(client_, options_.notifier, clock_);
   notifier_->Start();
   events_ = std::make_unique<kube::EventRecorder>(
-      client_, kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity});
+      client_,
+      kube::EventRecorderOptions{.component = "werf-controller", .host = options_.identity, .clock = &clock_});
   references_ = std::make_unique<ReferenceCache>(
       client_, options_.watch_namespace, options_.values_key,
       [this](const std::string& reference) { OnReferenceChanged(reference); });
@@ -97,7 +106,8 @@ void Controller::Start(std::function<void()> on_synced) {
                                      .name = "werfbundles",
                                      // Status is written to /status and finalizers patched, so
                                      // kubectl's copy of the applied object is never needed.
-                                     .transform = kube::DropApplyBookkeeping});
+                                     .transform = kube::DropApplyBookkeeping,
+                                     .clock = &clock_});
   const auto enqueue = [this](const kube::ObjectPtr& object) { loop_->Add(kube::ObjectKey(*object)); };
   bundles_->AddHandlers({
       .on_add = enqueue,
@@ -141,7 +151,7 @@ void Controller::Stop() {
 }
 
 absl::StatusOr<absl::Duration> Controller::Process(const std::string& key) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = absl::Now();  // a metric of real time spent, whatever clock_ says
   absl::StatusOr<Outcome> outcome = Reconcile(key);
   ControllerMetrics().reconcile_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
   if (!outcome.ok()) {
@@ -294,7 +304,7 @@ void Controller::OnRepositoryEvent(const pb::RepositoryEvent& event) {
   const absl::Time received_at =
       event.has_received_at()
           ? absl::FromUnixMillis(google::protobuf::util::TimeUtil::TimestampToMilliseconds(event.received_at()))
-          : absl::Now();
+          : clock_.Now();
   for (const std::string& key : keys) {
     registry_.NoteEvent(key, received_at);
     if (webhooks_ != nullptr) webhooks_->Route(key);
@@ -311,7 +321,7 @@ void Controller::OnJob(const pb::JobObservation& observation) {
     absl::MutexLock lock(&mu_);
     reported_jobs_[key].insert(observation.job_name());
     if (observation.phase() == pb::JOB_PHASE_RUNNING) return;
-    pending_[observation.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .result = observation};
+    pending_[observation.job_name()] = Pending{.bundle_key = key, .received_at = clock_.Now(), .result = observation};
   }
   loop_->Add(key);
 }
@@ -320,7 +330,7 @@ void Controller::OnRejected(const pb::ConvergeRequest& request, const std::strin
   const std::string key = kube::ObjectKey(request.bundle().namespace_(), request.bundle().name());
   {
     absl::MutexLock lock(&mu_);
-    pending_[request.job_name()] = Pending{.bundle_key = key, .received_at = absl::Now(), .refusal = message};
+    pending_[request.job_name()] = Pending{.bundle_key = key, .received_at = clock_.Now(), .refusal = message};
   }
   loop_->Add(key);
 }

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/hub/hub_service.h"
 #include "libs/kube/event_recorder.h"
 #include "libs/kube/informer.h"
@@ -55,6 +56,11 @@ struct ControllerOptions {
   absl::Duration webhook_max_delay = absl::Seconds(5);
   // Deploy outcomes to the bundles' notification sinks (notifier.h).
   NotifierOptions notifier{};
+  // The clock of every decision by time: the reconcile's "now", how long unmatched
+  // observations are kept, and (unless their own options name one) the notifier's,
+  // the webhook router's, the workqueue's, the bundle informer's and the event
+  // recorder's. Defaults to common::RealClock(). Must outlive the controller.
+  common::Clock* clock = nullptr;
 };
 
 class Controller {
@@ -121,6 +127,7 @@ class Controller {
 
   const std::shared_ptr<kube::RestClient> client_;
   const ControllerOptions options_;
+  common::Clock& clock_;
   hub::HubServiceImpl* hub_ = nullptr;
   std::unique_ptr<kube::Informer> bundles_;
   std::unique_ptr<ReferenceCache> references_;

@@ -36,7 +36,8 @@ Notifier::Notifier(std::shared_ptr<kube::RestClient> client, std::shared_ptr<htt
     : client_(std::move(client)),
       transport_(std::move(transport)),
       annotations_(std::move(annotations)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()) {}
 
 Notifier::~Notifier() { Stop(); }
 
@@ -58,7 +59,7 @@ void Notifier::Stop() {
 void Notifier::Update(const notify::BundleRef& ref, std::vector<notify::SinkSpec> sinks,
                       const api::BundleStatus& status, std::optional<pb::TrackRepository> track) {
   const std::string key = Key(ref);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   if (sinks.empty()) {
     Drop(key);
@@ -187,7 +188,7 @@ std::optional<absl::Time> Notifier::EarliestDue() const {
 void Notifier::RunWorker() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    if (std::optional<Work> work = NextDue(absl::Now())) {
+    if (std::optional<Work> work = NextDue(clock_.Now())) {
       mu_.Unlock();
       Attempt(*work);
       mu_.Lock();
@@ -195,8 +196,8 @@ void Notifier::RunWorker() {
     }
     const std::optional<absl::Time> due = EarliestDue();
     // Bounded, so a clock step or a missed signal costs at most a second.
-    const absl::Time deadline = std::min(due.value_or(absl::InfiniteFuture()), absl::Now() + absl::Seconds(1));
-    wake_.WaitWithDeadline(&mu_, deadline);
+    const absl::Time deadline = std::min(due.value_or(absl::InfiniteFuture()), clock_.Now() + absl::Seconds(1));
+    clock_.WaitWithDeadline(&mu_, &wake_, deadline);
   }
 }
 
@@ -218,6 +219,7 @@ void Notifier::Attempt(const Work& work) {
   }
   std::optional<notify::DeliveryResult> result;
   if (outcome.has_value()) {
+    // The metric is of real time spent delivering, whatever clock decides retries.
     const absl::Time start = absl::Now();
     result = DeliverOne(ref, spec, *outcome, track);
     ControllerMetrics().NotificationSeconds(KindLabel(spec.kind)).Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -240,7 +242,7 @@ void Notifier::Attempt(const Work& work) {
     SinkState& state = sink->second;
     state.in_flight = false;
     if (result.has_value()) {
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       api::NotificationRecord& record = state.record;
       record.last_attempt_time = now;
       record.last_result = result->summary;
@@ -319,7 +321,7 @@ notify::DeliveryResult Notifier::DeliverOne(const notify::BundleRef& ref, const 
   }
   notify::Message message{.bundle = ref, .outcome = outcome, .kind = *outcome.KindFor(sink)};
   return notify::Deliver(*transport_, sink, sink_secret, message, annotations.has_value() ? &*annotations : nullptr,
-                         absl::Now(), options_.delivery);
+                         clock_.Now(), options_.delivery);
 }
 
 void Notifier::WriteRecords(const std::string& bundle_key) {
@@ -355,7 +357,7 @@ void Notifier::WriteRecords(const std::string& bundle_key) {
                        {{"bundle", bundle_key}, {"error", written.ToString()}});
     for (auto& [name, sink] : bundle->second.sinks) {
       sink.record_dirty = true;
-      sink.next_attempt = std::max(sink.next_attempt, absl::Now() + absl::Seconds(2));
+      sink.next_attempt = std::max(sink.next_attempt, clock_.Now() + absl::Seconds(2));
     }
   }
   Refresh(bundle_key, bundle->second);

@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/api/bundle_status.h"
+#include "libs/common/clock.h"
 #include "libs/http/http_client.h"
 #include "libs/kube/rest_client.h"
 #include "libs/notify/delivery.h"
@@ -53,6 +54,9 @@ struct NotifierOptions {
   // (adding a sink to a bundle with history does not replay the history).
   absl::Duration backlog_age = absl::Minutes(5);
   notify::DeliveryOptions delivery{};
+  // Decides when retries are due, the backlog age and the records' times; defaults
+  // to common::RealClock(). Must outlive the notifier.
+  common::Clock* clock = nullptr;
 };
 
 // The bundle manifest's annotations (for GitHub commit statuses): the repository as the
@@ -121,6 +125,7 @@ class Notifier {
   const std::shared_ptr<http::HttpClient> transport_;
   const ManifestAnnotationsReader annotations_;
   const NotifierOptions options_;
+  common::Clock& clock_;
 
   mutable absl::Mutex mu_;
   absl::CondVar wake_;

@@ -1,7 +1,6 @@
 // Controller::Reconcile: gather the snapshot, Decide, write the status, and only
 // then apply the decision's effects and drop what it consumed.
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/api/bundle_status.h"
 #include "libs/common/logging.h"
 #include "libs/hub/job_labels.h"
@@ -64,7 +63,7 @@ Observed Controller::Gather(const std::string& key, const nlohmann::json& bundle
   observed.key = key;
   observed.generation = metadata.value("generation", int64_t{0});
   observed.deleting = metadata.contains("deletionTimestamp");
-  observed.now = absl::Now();
+  observed.now = clock_.Now();
   const nlohmann::json annotations = metadata.value("annotations", nlohmann::json::object());
   observed.reconcile_requested_at = annotations.value(kReconcileRequestedAt, "");
   observed.status = api::BundleStatusFromJson(bundle.value("status", nlohmann::json::object()));
@@ -94,7 +93,7 @@ Observed Controller::Gather(const std::string& key, const nlohmann::json& bundle
 
 void Controller::ApplyEffects(const std::string& key, const nlohmann::json& bundle, const Observed& observed,
                               Decision& decision) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   {
     absl::MutexLock lock(&mu_);
     for (const std::string& name : decision.consumed) pending_.erase(name);

@@ -122,6 +122,7 @@ void ReferenceCache::Stop() {
 }
 
 bool ReferenceCache::WaitForSync(absl::Duration timeout) const {
+  // Real time, as the informers' own sync waits (absl::Notification) measure it.
   const absl::Time deadline = absl::Now() + timeout;
   for (const kube::Informer* informer :
        {namespaces_.get(), service_accounts_.get(), config_maps_.get(), secrets_.get()}) {

@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
@@ -82,6 +81,8 @@ pb::ConnectRequest JobMessage(const pb::JobObservation& observation) {
 absl::StatusOr<std::unique_ptr<Converger>> Converger::Create(std::shared_ptr<kube::RestClient> client,
                                                              ConvergerOptions options) {
   options.hub.kind = pb::WORKER_KIND_CONVERGER;
+  if (options.monitor.clock == nullptr) options.monitor.clock = options.clock;
+  if (options.hub.clock == nullptr) options.hub.clock = options.clock;
   std::unique_ptr<Converger> converger(new Converger(client, std::move(options)));
   Converger* self = converger.get();
   ASSIGN_OR_RETURN(self->monitor_,
@@ -99,7 +100,10 @@ absl::StatusOr<std::unique_ptr<Converger>> Converger::Create(std::shared_ptr<kub
 }
 
 Converger::Converger(std::shared_ptr<kube::RestClient> client, ConvergerOptions options)
-    : options_(std::move(options)), client_(client), launcher_(std::move(client), options_.builder) {}
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
+      client_(client),
+      launcher_(std::move(client), options_.builder) {}
 
 Converger::~Converger() { Stop(); }
 
@@ -232,7 +236,7 @@ Converger::Decision Converger::HandleConverge(const pb::ConvergeRequest& request
   if (absl::Status allowed = CheckRequestPolicy(options_.tenancy, request, *annotations); !allowed.ok()) {
     return Refuse(request, "", std::string(allowed.message()));
   }
-  const std::string job_name = ResolveJobName(request, absl::Now());
+  const std::string job_name = ResolveJobName(request, clock_.Now());
   const std::string key = kube::ObjectKey(request.target_namespace(), job_name);
   std::vector<std::string> others = monitor_->UnfinishedJobsOf(request.bundle().namespace_(), request.bundle().name());
   const bool already_running = std::erase(others, key) > 0;

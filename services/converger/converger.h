@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "libs/common/clock.h"
 #include "libs/hub/hub_worker.h"
 #include "libs/api/tenancy.h"
 #include "libs/kube/rest_client.h"
@@ -52,6 +53,9 @@ struct ConvergerOptions {
   // Requests handled at once (each is a few API round trips); requests of one bundle
   // are still handled one at a time, in order.
   int handlers = 4;
+  // Times Job names, and is the monitor's and the hub stream's clock unless their
+  // options name one; defaults to common::RealClock(). Must outlive the converger.
+  common::Clock* clock = nullptr;
 };
 
 class Converger {
@@ -100,6 +104,7 @@ class Converger {
   };
 
   const ConvergerOptions options_;
+  common::Clock& clock_;
   const std::shared_ptr<kube::RestClient> client_;
   JobLauncher launcher_;
   std::unique_ptr<JobMonitor> monitor_;

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/common/status_macros.h"
@@ -61,7 +60,10 @@ absl::StatusOr<std::unique_ptr<JobMonitor>> JobMonitor::Create(std::shared_ptr<k
   ASSIGN_OR_RETURN(
       monitor->loop_,
       kube::ControllerLoop::Create(
-          {.name = "converger_jobs", .workers = workers, .metrics_registry = &common::MetricsRegistry()},
+          {.name = "converger_jobs",
+           .workers = workers,
+           .metrics_registry = &common::MetricsRegistry(),
+           .clock = &monitor->clock_},
           [raw = monitor.get()](const std::string& key) -> absl::StatusOr<absl::Duration> {
             const absl::Status processed = raw->Process(key);
             if (!processed.ok()) {
@@ -76,12 +78,14 @@ absl::StatusOr<std::unique_ptr<JobMonitor>> JobMonitor::Create(std::shared_ptr<k
 JobMonitor::JobMonitor(std::shared_ptr<kube::RestClient> client, JobMonitorOptions options, Publisher publish)
     : client_(std::move(client)),
       options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
       publish_(std::move(publish)),
       informer_(client_, {.resource = kube::resources::kJobs,
                           .ns = options_.watch_namespace,
                           .label_selector = hub::ManagedJobsSelector(),
                           .name = "werf-jobs",
-                          .transform = JobForMonitor}) {
+                          .transform = JobForMonitor,
+                          .clock = &clock_}) {
   informer_.AddHandlers(
       {.on_add =
            [this](const kube::ObjectPtr& job) {
@@ -131,7 +135,7 @@ absl::Status JobMonitor::Process(const std::string& key) {
   bool deleted = false;
   {
     absl::MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     if (now - last_housekeeping_ >= options_.housekeeping_interval) {
       last_housekeeping_ = now;
       PruneLocked(now);
@@ -194,7 +198,7 @@ absl::Status JobMonitor::Process(const std::string& key) {
       PublishLocked(tracked, std::move(concluded));
     }
     if (deleted) {
-      tracked.deleted_at = tracked.deleted_at.value_or(absl::Now());
+      tracked.deleted_at = tracked.deleted_at.value_or(clock_.Now());
       tombstones_.erase(key);
     }
   }
@@ -362,7 +366,7 @@ std::vector<std::string> JobMonitor::UnfinishedJobsOf(absl::string_view bundle_n
     }
   }
   absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   for (const auto& [key, launched] : launched_) {
     if (launched.bundle_namespace == bundle_namespace && launched.bundle_name == bundle_name &&
         now - launched.at <= options_.launched_grace && informer_.store().Get(key) == nullptr &&
@@ -396,7 +400,7 @@ void JobMonitor::NoteLaunched(const pb::ConvergeRequest& request, absl::string_v
   absl::MutexLock lock(&mu_);
   launched_[key] = {.bundle_namespace = request.bundle().namespace_(),
                     .bundle_name = request.bundle().name(),
-                    .at = absl::Now()};
+                    .at = clock_.Now()};
 }
 
 }  // namespace werf::converger

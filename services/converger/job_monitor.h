@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/kube/informer.h"
 #include "libs/kube/rest_client.h"
 #include "libs/kube/controller_loop.h"
@@ -57,6 +58,9 @@ struct JobMonitorOptions {
   absl::Duration housekeeping_interval = absl::Seconds(1);
   // Finished drift-check Jobs kept per bundle (the newest); 0 keeps all until their TTL.
   int drift_checks_kept = 3;
+  // Decides the expiries above and the housekeeping interval, and drives the Job
+  // informer and the loop's queue; defaults to common::RealClock(). Must outlive the monitor.
+  common::Clock* clock = nullptr;
 };
 
 class JobMonitor {
@@ -143,6 +147,7 @@ class JobMonitor {
 
   const std::shared_ptr<kube::RestClient> client_;
   const JobMonitorOptions options_;
+  common::Clock& clock_;
   const Publisher publish_;
   std::unique_ptr<kube::ControllerLoop> loop_;  // set by Create, before any handler runs
   kube::Informer informer_;

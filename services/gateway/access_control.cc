@@ -10,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
 #include "services/gateway/gateway_metrics.h"
@@ -130,6 +129,7 @@ absl::Status NamespaceAccess::Recheck() {
 Authorizer::Authorizer(std::shared_ptr<AccessReviewer> reviewer, Options options)
     : reviewer_(std::move(reviewer)),
       options_(options),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
       tokens_(options.max_cache_entries),
       decisions_(options.max_cache_entries) {}
 
@@ -163,7 +163,7 @@ absl::Status Authorizer::Reauthenticate(const Caller& caller) {
 }
 
 absl::StatusOr<UserInfo> Authorizer::ReviewToken(absl::string_view token, absl::Time expiry) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   if (now >= expiry) {
     return absl::UnauthenticatedError(absl::StrCat(
         "the bearer token expired at ", absl::FormatTime(absl::RFC3339_sec, expiry, absl::UTCTimeZone()),
@@ -189,7 +189,7 @@ absl::StatusOr<bool> Authorizer::Allowed(const Caller& caller, const AccessReque
   const UserInfo* user = caller.user();
   if (user == nullptr) return true;
   const std::string key = DecisionKey(*user, request);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   if (std::optional<bool> cached = decisions_.Get(key, now)) return *cached;
   absl::StatusOr<bool> allowed = reviewer_->ReviewAccess(*user, request);
   if (!allowed.ok()) {

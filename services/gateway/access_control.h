@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "services/gateway/expiring_cache.h"
 
 namespace werf::gateway {
@@ -143,6 +144,9 @@ class Authorizer {
   struct Options {
     absl::Duration cache_ttl = absl::Seconds(10);
     size_t max_cache_entries = 10000;
+    // Decides token expiry and the caches' TTL; defaults to common::RealClock().
+    // Must outlive the authorizer.
+    common::Clock* clock = nullptr;
   };
 
   // `reviewer` null: auth is off and every caller is allowed everything.
@@ -186,6 +190,7 @@ class Authorizer {
 
   const std::shared_ptr<AccessReviewer> reviewer_;
   const Options options_;
+  common::Clock& clock_;
   // SHA-256 of the token -> the user, or the rejection. Tokens themselves are not kept.
   ExpiringCache<absl::StatusOr<UserInfo>> tokens_;
   ExpiringCache<bool> decisions_;

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
@@ -17,6 +16,7 @@ using google::protobuf::util::TimeUtil;
 Poller::Poller(PollerOptions options, std::unique_ptr<hub::RegistryAccessReader> access_reader,
                std::unique_ptr<oci::RegistryClient> registry)
     : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
       access_reader_(std::move(access_reader)),
       registry_(std::move(registry)) {
   registry_->SetPauseListener([this](const oci::RegistryPause& pause) { SharePause(pause); });
@@ -29,6 +29,7 @@ absl::Status Poller::Start() {
   hub_options.controller_address = options_.controller_address;
   hub_options.kind = pb::WORKER_KIND_POLLER;
   hub_options.version = options_.version;
+  hub_options.clock = &clock_;
   ASSIGN_OR_RETURN(hub_, hub::HubWorker::Create(
                              std::move(hub_options),
                              {.on_connected = [this](hub::StreamId, const pb::HubWelcome&) { OnConnected(); },
@@ -46,6 +47,7 @@ void Poller::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    wake_.SignalAll();
   }
   if (hub_ != nullptr) hub_->Stop();
   for (std::thread& thread : threads_) thread.join();
@@ -102,7 +104,10 @@ void Poller::SharePause(const oci::RegistryPause& pause) {
 void Poller::ScheduleLocked(const std::string& key, Entry& entry, absl::Time when) {
   schedule_.erase({entry.next_poll, key});
   entry.next_poll = when;
-  if (!entry.in_flight) schedule_.insert({when, key});
+  if (!entry.in_flight) {
+    schedule_.insert({when, key});
+    wake_.Signal();  // any idle poll thread will do
+  }
 }
 
 void Poller::Track(const pb::TrackRepository& track) {
@@ -113,7 +118,7 @@ void Poller::Track(const pb::TrackRepository& track) {
   if (inserted) {
     entry.tracker = std::make_unique<RepositoryTracker>(track, options_.failure_backoff,
                                                         options_.failure_backoff_max);
-    ScheduleLocked(track.key(), entry, absl::Now());
+    ScheduleLocked(track.key(), entry, clock_.Now());
     common::LogDebug("repository assigned", {{"repository", track.repository()}, {"key", track.key()}});
   } else if (entry.in_flight) {
     entry.pending_update = track;  // applied when the poll in flight returns
@@ -122,8 +127,8 @@ void Poller::Track(const pb::TrackRepository& track) {
     absl::BitGen random;
     ScheduleLocked(track.key(), entry,
                    track.poll_now() || new_digest_wanted
-                       ? absl::Now()
-                       : entry.tracker->NextPoll(absl::Now(), random));
+                       ? clock_.Now()
+                       : entry.tracker->NextPoll(clock_.Now(), random));
   }
   PollerMetrics().repositories.Set(static_cast<double>(entries_.size()));
 }
@@ -161,19 +166,11 @@ void Poller::RunPollLoop() {
       absl::MutexLock lock(&mu_);
       while (true) {
         if (stopping_) return;
-        const absl::Time now = absl::Now();
+        const absl::Time now = clock_.Now();
         if (!schedule_.empty() && schedule_.begin()->first <= now) break;
         const absl::Time wake = schedule_.empty() ? now + absl::Seconds(1) : schedule_.begin()->first;
-        // Woken early by a stop or by an assignment due now (absl re-checks the
-        // condition whenever another thread releases mu_).
-        mu_.AwaitWithDeadline(absl::Condition(
-                                  +[](Poller* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-                                    return self->stopping_ ||
-                                           (!self->schedule_.empty() &&
-                                            self->schedule_.begin()->first <= absl::Now());
-                                  },
-                                  this),
-                              std::min(wake, now + absl::Seconds(1)));
+        // Woken early by a stop or by a newly scheduled poll (wake_).
+        clock_.WaitWithDeadline(&mu_, &wake_, std::min(wake, now + absl::Seconds(1)));
       }
       key = schedule_.begin()->second;
       schedule_.erase(schedule_.begin());
@@ -184,14 +181,14 @@ void Poller::RunPollLoop() {
     }
 
     const pb::TrackRepository& track = tracker->assignment();
-    const absl::Duration wait = LimiterFor(track.repository()).Reserve(absl::Now());
+    const absl::Duration wait = LimiterFor(track.repository()).Reserve(clock_.Now());
     if (wait > absl::ZeroDuration()) {
       PollerMetrics().budget_waits.Increment();
-      absl::SleepFor(wait);
+      clock_.SleepFor(wait);
     }
     const absl::StatusOr<oci::RegistryAccess> access = access_reader_->Read(track);
     std::vector<pb::RepositoryObservation> observations = tracker->Poll(
-        *registry_, access.ok() ? *access : oci::RegistryAccess{}, access.status(), absl::Now());
+        *registry_, access.ok() ? *access : oci::RegistryAccess{}, access.status(), clock_.Now());
     PollerMetrics().Poll(tracker->throttled()                    ? "throttled"
                          : tracker->consecutive_failures() == 0 ? "success"
                                                                 : "failure");
@@ -212,8 +209,8 @@ void Poller::RunPollLoop() {
       entry.in_flight = false;
       ScheduleLocked(key, entry,
                      entry.next_poll == absl::InfinitePast()
-                         ? absl::Now()
-                         : entry.tracker->NextPoll(absl::Now(), random));
+                         ? clock_.Now()
+                         : entry.tracker->NextPoll(clock_.Now(), random));
     }
     for (pb::RepositoryObservation& observation : observations) {
       PollerMetrics().Change(observation.change_case());

@@ -15,6 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/common/token_bucket.h"
 #include "libs/hub/hub_worker.h"
 #include "libs/oci/registry_client.h"
@@ -35,6 +37,9 @@ struct PollerOptions {
   // Retry delay after a failed poll, doubling per failure up to the max.
   absl::Duration failure_backoff = absl::Seconds(30);
   absl::Duration failure_backoff_max = absl::Minutes(8);
+  // Schedules the polls and the per-registry budget (and the hub stream's
+  // heartbeats and reconnects); defaults to common::RealClock(). Must outlive the poller.
+  common::Clock* clock = nullptr;
 };
 
 class Poller {
@@ -73,6 +78,7 @@ class Poller {
   common::TokenBucket& LimiterFor(const std::string& repository) ABSL_LOCKS_EXCLUDED(mu_);
 
   const PollerOptions options_;
+  common::Clock& clock_;
   const std::unique_ptr<hub::RegistryAccessReader> access_reader_;
   const std::unique_ptr<oci::RegistryClient> registry_;
   std::unique_ptr<hub::HubWorker> hub_;
@@ -80,6 +86,9 @@ class Poller {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Signalled on Stop and whenever a poll is scheduled, so an idle poll thread
+  // looks at the schedule again.
+  absl::CondVar wake_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, std::string>> schedule_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<common::TokenBucket>> limiters_ ABSL_GUARDED_BY(mu_);

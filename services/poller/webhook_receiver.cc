@@ -6,7 +6,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
 #include "libs/common/status_macros.h"
@@ -106,7 +105,10 @@ absl::StatusOr<std::unique_ptr<WebhookReceiver>> WebhookReceiver::Start(
 
 WebhookReceiver::WebhookReceiver(Options options, std::unique_ptr<WebhookSecrets> secrets,
                                  std::function<absl::Status(const pb::RepositoryEvent&)> forward)
-    : options_(std::move(options)), secrets_(std::move(secrets)), forward_(std::move(forward)) {
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : common::RealClock()),
+      secrets_(std::move(secrets)),
+      forward_(std::move(forward)) {
   for (const auto& [name, source] : WebhookSources()) {
     limiters_[name] = std::make_unique<common::TokenBucket>(options_.qps, options_.burst);
   }
@@ -127,7 +129,7 @@ WebhookReceiver::Answer WebhookReceiver::Handle(const std::string& source_name, 
     common::LogDebug("webhook delivery", {{"source", source_name}, {"result", result}, {"status", absl::StrCat(reply.status)}});
     return reply;
   };
-  if (!limiters_.at(source_name)->TryAcquire(absl::Now())) {
+  if (!limiters_.at(source_name)->TryAcquire(clock_.Now())) {
     return answer("rate_limited", {429, R"({"error":"too many deliveries for this source; retry later"})"});
   }
   absl::StatusOr<std::optional<std::string>> secret = secrets_->Get(source_name);
@@ -153,7 +155,7 @@ WebhookReceiver::Answer WebhookReceiver::Handle(const std::string& source_name, 
     return answer("malformed", {400, error.dump()});
   }
   if (events->empty()) return answer("ignored", {202, R"({"events":0})"});
-  const auto received_at = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(absl::Now()));
+  const auto received_at = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(clock_.Now()));
   int forwarded = 0;
   for (const webhook::RepositoryEvent& event : *events) {
     pb::RepositoryEvent message;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "libs/common/clock.h"
 #include "libs/common/http_server.h"
 #include "libs/common/token_bucket.h"
 #include "libs/webhook/repository_event.h"
@@ -54,6 +55,9 @@ class WebhookReceiver {
     // Per source, per replica: deliveries per second on average and in a burst.
     double qps = 50;
     int burst = 500;
+    // Refills the rate limits and stamps events' received_at; defaults to
+    // common::RealClock(). Must outlive the receiver.
+    common::Clock* clock = nullptr;
   };
 
   // `forward` sends one event to the hub; it is called on the HTTP thread.
@@ -76,6 +80,7 @@ class WebhookReceiver {
   Answer Handle(const std::string& source_name, const std::string& path_token, const httplib::Request& request);
 
   const Options options_;
+  common::Clock& clock_;
   const std::unique_ptr<WebhookSecrets> secrets_;
   const std::function<absl::Status(const ::werf::operator_::v1::RepositoryEvent&)> forward_;
   std::map<std::string, std::unique_ptr<common::TokenBucket>> limiters_;  // by source; fixed after Start

@@ -12,7 +12,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "google/protobuf/util/time_util.h"
 #include "httplib.h"
+#include "libs/common/testing/fake_clock.h"
 #include "openssl/hmac.h"
 
 namespace werf::poller {
@@ -171,6 +173,51 @@ TEST(WebhookReceiverLimitsTest, OversizedBodiesAndBurstsBeyondTheRateAreRefused)
   EXPECT_THAT(codes, ::testing::ElementsAre(202, 202, 202, 429, 429));
   absl::MutexLock lock(&mu);
   EXPECT_EQ(forwarded.size(), 3u);
+}
+
+// The per-source limit refills on the receiver's clock: one delivery back per second
+// at qps 1, never more than the burst; and events are stamped with that clock.
+TEST(WebhookReceiverLimitsTest, TheRateLimitRefillsOnTheReceiversClock) {
+  struct Step {
+    absl::Duration advance;  // before the delivery
+    int code;
+  };
+  const std::vector<Step> steps = {
+      {absl::ZeroDuration(), 202},     // the burst of 2
+      {absl::ZeroDuration(), 202},
+      {absl::ZeroDuration(), 429},     // spent
+      {absl::Milliseconds(500), 429},  // half a token back
+      {absl::Milliseconds(500), 202},  // one
+      {absl::ZeroDuration(), 429},
+      {absl::Minutes(10), 202},        // refilled, but only up to the burst
+      {absl::ZeroDuration(), 202},
+      {absl::ZeroDuration(), 429},
+  };
+  common::testing::FakeClock clock;
+  std::vector<pb::RepositoryEvent> forwarded;
+  absl::Mutex mu;
+  auto receiver = WebhookReceiver::Start(
+      {.address = "127.0.0.1:0", .qps = 1, .burst = 2, .clock = &clock},
+      std::make_unique<FixedSecrets>(std::map<std::string, std::string>{{"generic", "k"}}),
+      [&](const pb::RepositoryEvent& event) {
+        absl::MutexLock lock(&mu);
+        forwarded.push_back(event);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(receiver.ok()) << receiver.status();
+  httplib::Client client("127.0.0.1", (*receiver)->address().port);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("delivery ", i));
+    clock.Advance(steps[i].advance);
+    httplib::Result result = client.Post("/hooks/generic", {{"X-Hub-Signature-256", HubSignature("k", kGenericEvent)}},
+                                         kGenericEvent, "application/json");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, steps[i].code);
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(forwarded.size(), 5u);
+  EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToMilliseconds(forwarded.back().received_at()),
+            absl::ToUnixMillis(clock.Now()));
 }
 
 TEST(WebhookReceiverSecretsTest, UnreadableSecretsAre503) {

@@ -2,7 +2,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
 
@@ -10,7 +9,7 @@ namespace werf::poller {
 
 absl::StatusOr<std::optional<std::string>> KubeWebhookSecrets::Get(const std::string& source) {
   absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   if (now - read_at_ >= ttl_) {
     absl::StatusOr<nlohmann::json> secret = client_->Get(kube::resources::kSecrets, ns_, name_);
     if (!secret.ok() && !kube::IsApiNotFound(secret.status())) {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/kube/rest_client.h"
 
 namespace werf::poller {
@@ -29,9 +30,10 @@ class WebhookSecrets {
 // WebhookSecrets from Secret `ns/name`.
 class KubeWebhookSecrets final : public WebhookSecrets {
  public:
+  // `clock` decides when the cached values are older than `ttl`; it must outlive this.
   KubeWebhookSecrets(std::shared_ptr<kube::RestClient> client, std::string ns, std::string name,
-                     absl::Duration ttl = absl::Seconds(10))
-      : client_(std::move(client)), ns_(std::move(ns)), name_(std::move(name)), ttl_(ttl) {}
+                     absl::Duration ttl = absl::Seconds(10), common::Clock& clock = common::RealClock())
+      : client_(std::move(client)), ns_(std::move(ns)), name_(std::move(name)), ttl_(ttl), clock_(clock) {}
 
   absl::StatusOr<std::optional<std::string>> Get(const std::string& source) override ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -40,6 +42,7 @@ class KubeWebhookSecrets final : public WebhookSecrets {
   const std::string ns_;
   const std::string name_;
   const absl::Duration ttl_;
+  common::Clock& clock_;
   absl::Mutex mu_;
   absl::Time read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::map<std::string, std::string> values_ ABSL_GUARDED_BY(mu_);
