@@ -162,6 +162,8 @@ void ChildProcess::Pump(int index) {
   absl::Time give_up = absl::InfiniteFuture();
   char buffer[65536];
   while (absl::Now() < give_up) {
+    // Once the process is gone, a grandchild still holding the pipe gets one more second.
+    if (stop_pumps_ && give_up == absl::InfiniteFuture()) give_up = absl::Now() + absl::Seconds(1);
     pollfd p = {fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, 50);
     if (ready > 0) {
@@ -178,9 +180,6 @@ void ChildProcess::Pump(int index) {
           echoed = end + 1;
         }
       }
-    } else if (stop_pumps_ && give_up == absl::InfiniteFuture()) {
-      // The process is gone; a grandchild still holding the pipe gets one more second.
-      give_up = absl::Now() + absl::Seconds(1);
     }
   }
   ::close(fd);
