@@ -16,6 +16,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/testing/status_testing.h"
 #include "libs/hub/job_labels.h"
 #include "libs/hub/job_name.h"
 #include "libs/hub/testing/test_hub.h"
@@ -24,6 +25,8 @@
 #include "services/converger/job_observation.h"
 #include "services/converger/werf_cli_contract.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/admin_client.h"
+#include "test/support/service_log.h"
 #include "werf/operator/v1/converger_service.grpc.pb.h"
 
 namespace werf::converger {
@@ -33,23 +36,13 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::werf::converger::testing::ApplyRequest;
-using ::werf::converger::testing::ConvergerProcess;
 using ::werf::converger::testing::CreateNamespace;
 using ::werf::converger::testing::DeleteNamespace;
 using ::werf::converger::testing::GetObject;
 using ::werf::converger::testing::ListObjects;
+using ::werf::converger::testing::StartConverger;
 using ::werf::hub::testing::TestHub;
 using nlohmann::json;
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                             \
-  auto lhs##_or = (expr);                                           \
-  ASSERT_TRUE(lhs##_or.ok()) << #expr << ": " << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
-#define ASSERT_OK(expr)                                    \
-  do {                                                     \
-    const absl::Status status_ = (expr);                   \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_; \
-  } while (0)
 
 constexpr absl::Duration kJobTimeout = absl::Seconds(90);
 
@@ -85,7 +78,7 @@ class ConvergerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<TestHub>> hub = TestHub::Start();
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = hub->release();
-    absl::StatusOr<std::shared_ptr<kube::RestClient>> client = testing::TestbedClient();
+    absl::StatusOr<std::shared_ptr<kube::RestClient>> client = test_support::AdminClient();
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = new std::shared_ptr<kube::RestClient>(*client);
     absl::StatusOr<std::unique_ptr<Converger>> converger = Converger::Create(*client_, OptionsFor(*hub_));
@@ -145,9 +138,9 @@ TEST_F(ConvergerTest, SuccessfulApplyIsReportedWithItsDeployReport) {
   const std::string job_name = JobNameOf(request);
   const size_t from = hub_->received_count();
 
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
   EXPECT_TRUE(ack.accepted()) << ack.message();
-  ASSERT_OK_AND_ASSIGN(done, hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
+  ASSERT_OK_AND_ASSIGN(auto done, hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
   EXPECT_EQ(done.job_namespace(), ns);
   EXPECT_EQ(done.bundle().namespace_(), ns);
   EXPECT_EQ(done.bundle().name(), "shop");
@@ -165,7 +158,7 @@ TEST_F(ConvergerTest, SuccessfulApplyIsReportedWithItsDeployReport) {
   EXPECT_EQ(done.log_tail(), "");
   EXPECT_THAT(done.message(), HasSubstr("logs unavailable"));
 
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", ns, job_name));
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/bundle"], "shop");
   EXPECT_EQ(job["metadata"]["labels"]["app.kubernetes.io/managed-by"], "werf-operator");
   EXPECT_EQ(job["metadata"]["annotations"]["werf.io/tag"], "1.0.0");
@@ -197,9 +190,9 @@ TEST_F(ConvergerTest, FailedApplyReportsTheExitCodeAndReason) {
   (*request.mutable_pod_annotations())["testbed.werf.io/termination-message"] = R"({"status":"failed"})";
   const size_t from = hub_->received_count();
 
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
   EXPECT_TRUE(ack.accepted()) << ack.message();
-  ASSERT_OK_AND_ASSIGN(failed, hub_->WaitForJob(JobNameOf(request), pb::JOB_PHASE_FAILED, kJobTimeout, from));
+  ASSERT_OK_AND_ASSIGN(auto failed, hub_->WaitForJob(JobNameOf(request), pb::JOB_PHASE_FAILED, kJobTimeout, from));
   EXPECT_EQ(failed.exit_code(), 3);
   EXPECT_EQ(failed.deploy_report().status(), "failed");
   EXPECT_THAT(failed.message(), HasSubstr("werf exited with code 3"));
@@ -246,12 +239,12 @@ data:
   const std::string job_name = JobNameOf(request);
   const size_t from = hub_->received_count();
 
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
   ASSERT_TRUE(ack.accepted()) << ack.message();
   ASSERT_OK(hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
 
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", ns, job_name));
-  ASSERT_OK_AND_ASSIGN(pods, ListObjects("pods", ns, "job-name=" + job_name));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto pods, ListObjects("pods", ns, "job-name=" + job_name));
   ASSERT_EQ(pods.size(), 1u);
   const std::string job_text = job.dump();
   const std::string pod_text = pods[0].dump();
@@ -266,7 +259,7 @@ data:
   EXPECT_THAT(env.dump(), HasSubstr(R"("name":"DOCKER_CONFIG","value":"/werf/docker")"));
 
   // The material did travel: in the per-Job Secret, owned by the Job.
-  ASSERT_OK_AND_ASSIGN(carrier, GetObject("secret", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto carrier, GetObject("secret", ns, job_name));
   std::string decoded;
   ASSERT_TRUE(absl::Base64Unescape(carrier["data"]["values-1.yaml"].get<std::string>(), &decoded));
   EXPECT_EQ(decoded, values_file);
@@ -313,20 +306,20 @@ stringData:
   const std::string job_name = JobNameOf(request);
   const size_t from = hub_->received_count();
 
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
   ASSERT_TRUE(ack.accepted()) << ack.message();
-  ASSERT_OK_AND_ASSIGN(done, hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
+  ASSERT_OK_AND_ASSIGN(auto done, hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
   EXPECT_EQ(done.job_namespace(), target_ns);
   EXPECT_EQ(done.bundle().namespace_(), bundle_ns);
 
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", target_ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", target_ns, job_name));
   EXPECT_FALSE(job["metadata"].contains("ownerReferences")) << "no owner across namespaces";
   EXPECT_EQ(job["metadata"]["labels"]["werf.io/bundle-namespace"], bundle_ns);
   const std::vector<std::string> args = ArgsOf(job);
   EXPECT_THAT(args, Contains("/werf/values/0.yaml"));
   EXPECT_THAT(args, Contains("/werf/values/1.yaml"));
   EXPECT_THAT(args, Not(Contains("/werf/values/2.yaml"))) << "the missing optional source is skipped";
-  ASSERT_OK_AND_ASSIGN(carrier, GetObject("secret", target_ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto carrier, GetObject("secret", target_ns, job_name));
   std::string decoded;
   ASSERT_TRUE(absl::Base64Unescape(carrier["data"]["values-0.yaml"].get<std::string>(), &decoded));
   EXPECT_EQ(decoded, "replicas: 3\n");
@@ -338,7 +331,7 @@ stringData:
   pb::ValuesSource* required = broken.add_values_from();
   required->set_kind(pb::VALUES_SOURCE_KIND_CONFIG_MAP);
   required->mutable_object()->set_name("nope");
-  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, broken));
+  ASSERT_OK_AND_ASSIGN(auto refused, Converge(*hub_, broken));
   EXPECT_FALSE(refused.accepted());
   EXPECT_THAT(refused.message(), HasSubstr("ConfigMap \"nope\" not found in namespace \"" + bundle_ns + "\""));
   EXPECT_FALSE(GetObject("job", target_ns, JobNameOf(broken)).ok());
@@ -366,19 +359,19 @@ TEST_F(ConvergerTest, DriftChecksMapExitCodesToResults) {
       (*request.mutable_pod_labels())["testbed.werf.io/fail"] = "true";
       (*request.mutable_pod_annotations())["testbed.werf.io/exit-code"] = c.exit_code;
     }
-    ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+    ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
     ASSERT_TRUE(ack.accepted()) << ack.message();
     names.push_back(request.job_name());
   }
   for (size_t i = 0; i < std::size(cases); ++i) {
-    ASSERT_OK_AND_ASSIGN(done, hub_->WaitForJob(names[i], cases[i].phase, kJobTimeout, from));
+    ASSERT_OK_AND_ASSIGN(auto done, hub_->WaitForJob(names[i], cases[i].phase, kJobTimeout, from));
     EXPECT_EQ(done.kind(), pb::JOB_KIND_DRIFT_CHECK) << cases[i].bundle;
     EXPECT_EQ(done.drift(), cases[i].drift) << cases[i].bundle;
   }
-  ASSERT_OK_AND_ASSIGN(drifted, hub_->WaitForJob(names[1], pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
+  ASSERT_OK_AND_ASSIGN(auto drifted, hub_->WaitForJob(names[1], pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from));
   EXPECT_EQ(drifted.exit_code(), 2);
   EXPECT_THAT(drifted.message(), HasSubstr("differs"));
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", ns, names[1]));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", ns, names[1]));
   const std::vector<std::string> args = ArgsOf(job);
   ASSERT_GE(args.size(), 3u);
   EXPECT_EQ(args[0], "bundle");
@@ -394,7 +387,7 @@ TEST_F(ConvergerTest, OnlyTheNewestDriftChecksOfABundleAreKept) {
   const std::string ns = Namespace("cv-drift-kept");
   pb::ConvergeRequest apply = OwnedRequest(ns, "kept", "3.0.0");
   const size_t from = hub_->received_count();
-  ASSERT_OK_AND_ASSIGN(applied, Converge(*hub_, apply));
+  ASSERT_OK_AND_ASSIGN(auto applied, Converge(*hub_, apply));
   ASSERT_TRUE(applied.accepted()) << applied.message();
   ASSERT_OK(hub_->WaitForJob(JobNameOf(apply), pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
   std::vector<std::string> checks;
@@ -402,7 +395,7 @@ TEST_F(ConvergerTest, OnlyTheNewestDriftChecksOfABundleAreKept) {
     pb::ConvergeRequest check = apply;
     check.set_kind(pb::JOB_KIND_DRIFT_CHECK);
     check.set_job_name(hub::JobNameForRequest(check, /*attempt=*/40000000 + attempt));
-    ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, check));
+    ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, check));
     ASSERT_TRUE(ack.accepted()) << ack.message();
     ASSERT_OK(hub_->WaitForJob(check.job_name(), pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
     checks.push_back(check.job_name());
@@ -412,7 +405,7 @@ TEST_F(ConvergerTest, OnlyTheNewestDriftChecksOfABundleAreKept) {
   std::vector<std::string> left;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(60); absl::Now() < deadline;
        absl::SleepFor(absl::Milliseconds(500))) {
-    ASSERT_OK_AND_ASSIGN(jobs, ListObjects("jobs", ns, "werf.io/job-kind=drift-check"));
+    ASSERT_OK_AND_ASSIGN(auto jobs, ListObjects("jobs", ns, "werf.io/job-kind=drift-check"));
     left.clear();
     for (const json& job : jobs) {
       if (!job["metadata"].contains("deletionTimestamp")) left.push_back(job["metadata"]["name"]);
@@ -439,7 +432,7 @@ stringData:
   values->set_kind(pb::VALUES_SOURCE_KIND_SECRET);
   values->mutable_object()->set_namespace_(other_ns);
   values->mutable_object()->set_name("crown-jewels");
-  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, stolen));
+  ASSERT_OK_AND_ASSIGN(auto refused, Converge(*hub_, stolen));
   EXPECT_FALSE(refused.accepted());
   EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("names Secret \"", other_ns, "/crown-jewels\"")));
   EXPECT_FALSE(GetObject("secret", bundle_ns, JobNameOf(stolen)).ok()) << "nothing was copied";
@@ -447,7 +440,7 @@ stringData:
 
   // Into another namespace, as its ServiceAccount, without a grant.
   pb::ConvergeRequest escalation = ApplyRequest(bundle_ns, "climber", other_ns, "1.0.0");
-  ASSERT_OK_AND_ASSIGN(refused_target, Converge(*hub_, escalation));
+  ASSERT_OK_AND_ASSIGN(auto refused_target, Converge(*hub_, escalation));
   EXPECT_FALSE(refused_target.accepted());
   EXPECT_THAT(refused_target.message(), HasSubstr("werf.io/accept-bundles-from"));
   EXPECT_FALSE(GetObject("job", other_ns, JobNameOf(escalation)).ok());
@@ -455,7 +448,7 @@ stringData:
   // An image of the tenant's choosing.
   pb::ConvergeRequest miner = ApplyRequest(bundle_ns, "miner", bundle_ns, "1.0.0");
   miner.set_image("evil.example.com/miner:1");
-  ASSERT_OK_AND_ASSIGN(refused_image, Converge(*hub_, miner));
+  ASSERT_OK_AND_ASSIGN(auto refused_image, Converge(*hub_, miner));
   EXPECT_FALSE(refused_image.accepted());
   EXPECT_THAT(refused_image.message(), HasSubstr("spec.converge.image"));
 }
@@ -465,7 +458,7 @@ TEST_F(ConvergerTest, RequestsForBundlesThatAreGoneOrGoingAreRefused) {
   // Deleted (or never there): a request still on its way must not create a Job.
   pb::ConvergeRequest gone = ApplyRequest(ns, "gone", ns, "1.0.0");
   ASSERT_OK(testbed::Kubectl({"-n", ns, "delete", "werfbundle", "gone"}).status());
-  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, gone));
+  ASSERT_OK_AND_ASSIGN(auto refused, Converge(*hub_, gone));
   EXPECT_FALSE(refused.accepted());
   EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("WerfBundle ", ns, "/gone no longer exists")));
   EXPECT_FALSE(GetObject("job", ns, JobNameOf(gone)).ok());
@@ -473,7 +466,7 @@ TEST_F(ConvergerTest, RequestsForBundlesThatAreGoneOrGoingAreRefused) {
   // Re-created under the same name: the old request's uid is not the bundle's.
   pb::ConvergeRequest stale = ApplyRequest(ns, "again", ns, "1.0.0");
   stale.mutable_bundle()->set_uid("uid-of-a-predecessor");
-  ASSERT_OK_AND_ASSIGN(refused_stale, Converge(*hub_, stale));
+  ASSERT_OK_AND_ASSIGN(auto refused_stale, Converge(*hub_, stale));
   EXPECT_FALSE(refused_stale.accepted());
   EXPECT_THAT(refused_stale.message(), HasSubstr("was deleted and created again"));
 
@@ -482,7 +475,7 @@ TEST_F(ConvergerTest, RequestsForBundlesThatAreGoneOrGoingAreRefused) {
   ASSERT_OK(testbed::Kubectl({"-n", ns, "patch", "werfbundle", "going", "--type=merge", "-p",
                               R"({"metadata":{"finalizers":["test.werf.io/hold"]}})"}).status());
   ASSERT_OK(testbed::Kubectl({"-n", ns, "delete", "werfbundle", "going", "--wait=false"}).status());
-  ASSERT_OK_AND_ASSIGN(refused_going, Converge(*hub_, going));
+  ASSERT_OK_AND_ASSIGN(auto refused_going, Converge(*hub_, going));
   EXPECT_FALSE(refused_going.accepted());
   EXPECT_THAT(refused_going.message(), HasSubstr("is being deleted"));
   EXPECT_FALSE(GetObject("job", ns, JobNameOf(going)).ok());
@@ -497,31 +490,31 @@ TEST_F(ConvergerTest, ABundleWithARunningJobGetsNoSecondOne) {
   first.mutable_resources()->set_cpu("2000");
   const std::string first_name = JobNameOf(first);
   const size_t from = hub_->received_count();
-  ASSERT_OK_AND_ASSIGN(first_ack, Converge(*hub_, first));
+  ASSERT_OK_AND_ASSIGN(auto first_ack, Converge(*hub_, first));
   ASSERT_TRUE(first_ack.accepted()) << first_ack.message();
 
   pb::ConvergeRequest second = ApplyRequest(ns, "shop", ns, "4.0.1");
   second.mutable_bundle()->set_uid(first.bundle().uid());
-  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, second));
+  ASSERT_OK_AND_ASSIGN(auto refused, Converge(*hub_, second));
   EXPECT_FALSE(refused.accepted());
   EXPECT_THAT(refused.message(), HasSubstr(first_name));
 
   ASSERT_OK(hub_->WaitForJob(first_name, pb::JOB_PHASE_RUNNING, kJobTimeout, from).status());
   // The same request again (a controller re-sending after a restart) is its own Job: adopted.
-  ASSERT_OK_AND_ASSIGN(again, Converge(*hub_, first));
+  ASSERT_OK_AND_ASSIGN(auto again, Converge(*hub_, first));
   EXPECT_TRUE(again.accepted()) << again.message();
-  ASSERT_OK_AND_ASSIGN(refused_again, Converge(*hub_, second));
+  ASSERT_OK_AND_ASSIGN(auto refused_again, Converge(*hub_, second));
   EXPECT_FALSE(refused_again.accepted());
-  ASSERT_OK_AND_ASSIGN(jobs, ListObjects("jobs", ns, hub::BundleJobsSelector(ns, "shop")));
+  ASSERT_OK_AND_ASSIGN(auto jobs, ListObjects("jobs", ns, hub::BundleJobsSelector(ns, "shop")));
   EXPECT_EQ(jobs.size(), 1u);
 
   // Deleted by hand before it finished: reported as vanished, and the bundle is free again.
   const size_t before_delete = hub_->received_count();
   ASSERT_OK(testbed::Kubectl({"delete", "job", first_name, "-n", ns, "--cascade=background"}).status());
-  ASSERT_OK_AND_ASSIGN(vanished, hub_->WaitForJob(first_name, pb::JOB_PHASE_VANISHED, kJobTimeout, before_delete));
+  ASSERT_OK_AND_ASSIGN(auto vanished, hub_->WaitForJob(first_name, pb::JOB_PHASE_VANISHED, kJobTimeout, before_delete));
   EXPECT_THAT(vanished.message(), HasSubstr("deleted before it finished"));
   const size_t before_second = hub_->received_count();
-  ASSERT_OK_AND_ASSIGN(accepted, Converge(*hub_, second));
+  ASSERT_OK_AND_ASSIGN(auto accepted, Converge(*hub_, second));
   EXPECT_TRUE(accepted.accepted()) << accepted.message();
   ASSERT_OK(hub_->WaitForJob(JobNameOf(second), pb::JOB_PHASE_SUCCEEDED, kJobTimeout, before_second).status());
 }
@@ -533,10 +526,10 @@ TEST_F(ConvergerTest, AForeignJobUnderTheDeterministicNameIsNeitherAdoptedNorTou
   ASSERT_OK(testbed::ApplyYaml(absl::StrCat("apiVersion: batch/v1\nkind: Job\nmetadata: {name: ", job_name,
                                             ", namespace: ", ns, "}\nspec:\n  template:\n    spec:\n"
                                             "      restartPolicy: Never\n      containers: [{name: x, image: x}]\n")));
-  ASSERT_OK_AND_ASSIGN(refused, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto refused, Converge(*hub_, request));
   EXPECT_FALSE(refused.accepted());
   EXPECT_THAT(refused.message(), HasSubstr("is not a werf-operator object of this bundle"));
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", ns, job_name));
   EXPECT_FALSE(job["metadata"].contains("labels") && job["metadata"]["labels"].contains("werf.io/bundle"));
 }
 
@@ -545,7 +538,7 @@ TEST_F(ConvergerTest, ANewHubStreamReceivesTheLatestObservationOfEveryJob) {
   pb::ConvergeRequest request = OwnedRequest(ns, "shop", "5.0.0");
   const std::string job_name = JobNameOf(request);
   const size_t from = hub_->received_count();
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub_, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub_, request));
   ASSERT_TRUE(ack.accepted()) << ack.message();
   ASSERT_OK(hub_->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, from).status());
 
@@ -560,10 +553,10 @@ TEST_F(ConvergerTest, ANewHubStreamReceivesTheLatestObservationOfEveryJob) {
 // ttlSecondsAfterFinished is set, and the ttl-after-finished controller removes the
 // Job, and garbage collection its Secret. A converger of its own with a tiny TTL.
 TEST_F(ConvergerTest, TtlRemovesTheFinishedJobAndItsSecret) {
-  ASSERT_OK_AND_ASSIGN(hub, TestHub::Start());
+  ASSERT_OK_AND_ASSIGN(auto hub, TestHub::Start());
   ConvergerOptions options = OptionsFor(*hub);
   options.builder.ttl_seconds_override = 2;
-  ASSERT_OK_AND_ASSIGN(converger, Converger::Create(*client_, options));
+  ASSERT_OK_AND_ASSIGN(auto converger, Converger::Create(*client_, options));
   converger->Start();
   ASSERT_OK(hub->WaitForStreams(1, absl::Seconds(60)));
 
@@ -575,9 +568,9 @@ TEST_F(ConvergerTest, TtlRemovesTheFinishedJobAndItsSecret) {
   values->set_kind(pb::VALUES_SOURCE_KIND_CONFIG_MAP);
   values->mutable_object()->set_name("v");
   const std::string job_name = JobNameOf(request);
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub, request));
   ASSERT_TRUE(ack.accepted()) << ack.message();
-  ASSERT_OK_AND_ASSIGN(job, GetObject("job", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto job, GetObject("job", ns, job_name));
   EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 2);
   ASSERT_OK(hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout).status());
 
@@ -595,43 +588,43 @@ TEST_F(ConvergerTest, TtlRemovesTheFinishedJobAndItsSecret) {
 // converger goes away; then it adopts the Job, reports its result and creates no
 // second one.
 TEST_F(ConvergerTest, KillDashNineMidJobThenRestartLosesNothingAndDuplicatesNothing) {
-  ASSERT_OK_AND_ASSIGN(hub, TestHub::Start());
+  ASSERT_OK_AND_ASSIGN(auto hub, TestHub::Start());
   const std::vector<std::string> args = {"--kubeconfig=" + testbed::Env().Value("KUBECONFIG"),
                                          "--controller_address=" + hub->address()};
-  ASSERT_OK_AND_ASSIGN(first, ConvergerProcess::Start(WERF_CONVERGER_BINARY, args));
+  ASSERT_OK_AND_ASSIGN(auto first, StartConverger(WERF_CONVERGER_BINARY, args));
   ASSERT_OK(hub->WaitForStreams(1, absl::Seconds(60)));
 
   const std::string ns = Namespace("cv-kill");
   pb::ConvergeRequest request = OwnedRequest(ns, "shop", "7.0.0");
   (*request.mutable_pod_annotations())["testbed.werf.io/termination-message"] = R"({"status":"deployed"})";
   const std::string job_name = JobNameOf(request);
-  ASSERT_OK_AND_ASSIGN(ack, Converge(*hub, request));
+  ASSERT_OK_AND_ASSIGN(auto ack, Converge(*hub, request));
   ASSERT_TRUE(ack.accepted()) << ack.message();
   first->Kill();
   // Mid-Job indeed: kwok takes about a second to run a pod to completion.
-  ASSERT_OK_AND_ASSIGN(at_kill, GetObject("job", ns, job_name));
+  ASSERT_OK_AND_ASSIGN(auto at_kill, GetObject("job", ns, job_name));
   EXPECT_EQ(StateOfJob(at_kill) == JobState::kSucceeded, false) << "the Job finished before the kill";
 
   ASSERT_OK(testbed::WaitForJsonPath({"job", job_name, ns}, R"({.status.conditions[?(@.type=="Complete")].status})",
                                      "True", kJobTimeout)
                 .status());
   const size_t before_restart = hub->received_count();
-  ASSERT_OK_AND_ASSIGN(second, ConvergerProcess::Start(WERF_CONVERGER_BINARY, args));
+  ASSERT_OK_AND_ASSIGN(auto second, StartConverger(WERF_CONVERGER_BINARY, args));
   ASSERT_OK(hub->WaitForStreams(2, absl::Seconds(60)));
   ASSERT_EQ(hub->hellos().size(), 2u);
   EXPECT_NE(hub->hellos()[0].worker_id(), hub->hellos()[1].worker_id());
   // Dormant: nobody asked for it yet.
   EXPECT_FALSE(hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, absl::Seconds(3), before_restart).ok());
 
-  ASSERT_OK_AND_ASSIGN(again, Converge(*hub, request));
+  ASSERT_OK_AND_ASSIGN(auto again, Converge(*hub, request));
   EXPECT_TRUE(again.accepted()) << again.message();
-  ASSERT_OK_AND_ASSIGN(done, hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, before_restart));
+  ASSERT_OK_AND_ASSIGN(auto done, hub->WaitForJob(job_name, pb::JOB_PHASE_SUCCEEDED, kJobTimeout, before_restart));
   EXPECT_EQ(done.deploy_report().status(), "deployed");
-  ASSERT_OK_AND_ASSIGN(jobs, ListObjects("jobs", ns, hub::BundleJobsSelector(ns, "shop")));
+  ASSERT_OK_AND_ASSIGN(auto jobs, ListObjects("jobs", ns, hub::BundleJobsSelector(ns, "shop")));
   EXPECT_EQ(jobs.size(), 1u);
 
   // ListJobs over gRPC, as an operator would ask with grpcurl.
-  ASSERT_OK_AND_ASSIGN(serving, second->WaitForLog("serving", absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(auto serving, test_support::WaitForLogRecord(*second, "serving", absl::Seconds(10)));
   auto stub = pb::ConvergerService::NewStub(
       grpc::CreateChannel(serving["grpc_address"].get<std::string>(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;

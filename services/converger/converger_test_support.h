@@ -2,16 +2,14 @@
 #ifndef WERF_OPERATOR_SERVICES_CONVERGER_CONVERGER_TEST_SUPPORT_H_
 #define WERF_OPERATOR_SERVICES_CONVERGER_CONVERGER_TEST_SUPPORT_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "libs/kube/rest_client.h"
+#include "test/support/child_process.h"
 #include "nlohmann/json.hpp"
 #include "werf/operator/v1/hub.pb.h"
 
@@ -19,10 +17,8 @@ namespace werf::converger::testing {
 
 namespace pb = ::werf::operator_::v1;
 
-// A client for the test bed's API server, from $KUBECONFIG (exported by the test bed).
-absl::StatusOr<std::shared_ptr<kube::RestClient>> TestbedClient();
-
-// Creates a namespace with the ServiceAccount werf Jobs run as ("werf-deploy").
+// Creates a namespace (test_support::CreateNamespace, with the test bed's admin client) and
+// in it the ServiceAccount werf Jobs run as ("werf-deploy").
 absl::Status CreateNamespace(absl::string_view ns);
 // Deletes it without waiting (test clean-up).
 void DeleteNamespace(absl::string_view ns);
@@ -43,28 +39,12 @@ absl::StatusOr<nlohmann::json> GetObject(absl::string_view kind, absl::string_vi
 absl::StatusOr<std::vector<nlohmann::json>> ListObjects(absl::string_view kind, absl::string_view ns,
                                                         absl::string_view selector);
 
-// The real werf-converger binary as a child process; stderr (JSON log lines) goes to a file.
-class ConvergerProcess {
- public:
-  // Starts `binary` with `args` (plus --grpc_address/--http_address on free ports).
-  static absl::StatusOr<std::unique_ptr<ConvergerProcess>> Start(const std::string& binary,
-                                                                 const std::vector<std::string>& args);
-  ~ConvergerProcess();
-
-  // The first log record whose "msg" is `message`, waiting for it.
-  absl::StatusOr<nlohmann::json> WaitForLog(absl::string_view message, absl::Duration timeout);
-  // SIGKILL, as `kill -9`, and reap.
-  void Kill();
-  // SIGTERM; the exit code, or -1 when it did not exit within `timeout`.
-  int Terminate(absl::Duration timeout);
-  pid_t pid() const { return pid_; }
-
- private:
-  ConvergerProcess() = default;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  std::string log_path_;
-};
+// The real werf-converger binary as a child process: `binary` with
+// --grpc_address/--http_address on free ports, --drain_timeout=2s, then `args`; its stderr
+// (JSON log lines; test_support::WaitForLogRecord reads them) goes to a file in
+// test_support::TempDir(). SIGKILLed when destroyed.
+absl::StatusOr<std::unique_ptr<test_support::ChildProcess>> StartConverger(const std::string& binary,
+                                                                           const std::vector<std::string>& args);
 
 }  // namespace werf::converger::testing
 

@@ -1,12 +1,9 @@
 #include "services/gateway/integration/gateway_test_support.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -20,8 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-
-extern char** environ;
+#include "test/support/service_log.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -43,35 +39,21 @@ absl::StatusOr<std::unique_ptr<GatewayProcess>> GatewayProcess::Start(
                                    "--drain_timeout=5s"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
 
-  int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // The test process may block signals (gRPC threads); the gateway needs SIGTERM.
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  std::vector<char*> args;
-  for (std::string& arg : argv) args.push_back(arg.data());
-  args.push_back(nullptr);
-
-  std::unique_ptr<GatewayProcess> process(new GatewayProcess());
-  const int spawned = ::posix_spawn(&process->pid_, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(err_pipe[1]);
-  if (spawned != 0) {
-    ::close(err_pipe[0]);
-    return absl::InternalError(absl::StrCat("cannot start ", kGatewayBinary, ": errno ", spawned));
-  }
-  process->reader_ = std::thread([raw = process.get(), fd = err_pipe[0]] { raw->ReadLogs(fd); });
-  if (absl::Status serving = process->WaitForServing(absl::Seconds(30)); !serving.ok()) {
-    return serving;
-  }
+  test_support::ChildProcessOptions options;
+  options.name = "werf-gateway";
+  options.stderr_to = test_support::ChildOutput::Capture();
+  options.stop_grace = absl::Seconds(15);
+  options.poll_interval = absl::Milliseconds(10);
+  if (std::getenv("WERF_GATEWAY_TEST_LOGS") != nullptr) options.echo_prefix = "gateway: ";
+  absl::StatusOr<std::unique_ptr<test_support::ChildProcess>> child =
+      test_support::ChildProcess::Start(std::move(argv), std::move(options));
+  if (!child.ok()) return child.status();
+  std::unique_ptr<GatewayProcess> process(new GatewayProcess(*std::move(child)));
+  absl::StatusOr<test_support::ServingLine> serving =
+      test_support::WaitForServing(*process->process_, absl::Seconds(30));
+  if (!serving.ok()) return serving.status();
+  process->grpc_address_ = serving->grpc_address;
+  process->http_address_ = serving->http_address;
   // Ready means the informer has the first list.
   const std::string http = process->http_address_;
   absl::Status ready = testbed::WaitFor(
@@ -85,73 +67,8 @@ absl::StatusOr<std::unique_ptr<GatewayProcess>> GatewayProcess::Start(
   return process;
 }
 
-void GatewayProcess::ReadLogs(int fd) {
-  FILE* stream = ::fdopen(fd, "r");
-  char* line = nullptr;
-  size_t capacity = 0;
-  ssize_t length;
-  while ((length = ::getline(&line, &capacity, stream)) > 0) {
-    std::string text(line, static_cast<size_t>(length));
-    absl::StripTrailingAsciiWhitespace(&text);
-    if (std::getenv("WERF_GATEWAY_TEST_LOGS") != nullptr) std::fprintf(stderr, "gateway: %s\n", text.c_str());
-    absl::MutexLock lock(&mu_);
-    lines_.push_back(std::move(text));
-  }
-  std::free(line);
-  std::fclose(stream);
-  absl::MutexLock lock(&mu_);
-  eof_ = true;
-}
-
-absl::Status GatewayProcess::WaitForServing(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  size_t seen = 0;
-  while (absl::Now() < deadline) {
-    {
-      absl::MutexLock lock(&mu_);
-      for (; seen < lines_.size(); ++seen) {
-        nlohmann::json record = nlohmann::json::parse(lines_[seen], nullptr, false);
-        if (record.is_object() && record.value("msg", "") == "serving") {
-          grpc_address_ = record.value("grpc_address", "");
-          http_address_ = record.value("http_address", "");
-          return absl::OkStatus();
-        }
-      }
-      if (eof_) {
-        return absl::InternalError(absl::StrCat("werf-gateway exited before serving; its log:\n",
-                                                absl::StrJoin(lines_, "\n")));
-      }
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return absl::DeadlineExceededError("werf-gateway did not log \"serving\" within 30s");
-}
-
-int GatewayProcess::Terminate(absl::Duration timeout) {
-  if (reaped_ || pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      reaped_ = true;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return -1;
-}
-
-GatewayProcess::~GatewayProcess() {
-  if (!reaped_ && pid_ > 0 && Terminate() < 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  if (reader_.joinable()) reader_.join();
-}
-
 absl::StatusOr<int64_t> GatewayProcess::MemoryBytes(absl::string_view field) const {
-  std::ifstream status(absl::StrCat("/proc/", pid_, "/status"));
+  std::ifstream status(absl::StrCat("/proc/", pid(), "/status"));
   std::string line;
   while (std::getline(status, line)) {
     absl::string_view rest = line;
@@ -160,11 +77,11 @@ absl::StatusOr<int64_t> GatewayProcess::MemoryBytes(absl::string_view field) con
     int64_t kib = 0;
     if (absl::ConsumeSuffix(&rest, " kB") && absl::SimpleAtoi(rest, &kib)) return kib * 1024;
   }
-  return absl::NotFoundError(absl::StrCat("no ", field, " in /proc/", pid_, "/status"));
+  return absl::NotFoundError(absl::StrCat("no ", field, " in /proc/", pid(), "/status"));
 }
 
 absl::StatusOr<absl::Duration> GatewayProcess::CpuTime() const {
-  std::ifstream file(absl::StrCat("/proc/", pid_, "/stat"));
+  std::ifstream file(absl::StrCat("/proc/", pid(), "/stat"));
   std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   // Fields after the command (which may hold spaces) start at the last ')'.
   const size_t end_of_command = stat.rfind(')');
@@ -175,14 +92,9 @@ absl::StatusOr<absl::Duration> GatewayProcess::CpuTime() const {
   int64_t user = 0;
   int64_t system = 0;
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) || !absl::SimpleAtoi(fields[12], &system)) {
-    return absl::InternalError(absl::StrCat("unexpected /proc/", pid_, "/stat: ", stat));
+    return absl::InternalError(absl::StrCat("unexpected /proc/", pid(), "/stat: ", stat));
   }
   return absl::Seconds(static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK)));
-}
-
-std::vector<std::string> GatewayProcess::LogLines() const {
-  absl::MutexLock lock(&mu_);
-  return lines_;
 }
 
 // --- Kubernetes -----------------------------------------------------------------------------
@@ -198,25 +110,24 @@ absl::Status EnsureBundleCrd() {
 }
 
 absl::StatusOr<std::unique_ptr<TestNamespace>> TestNamespace::Create(absl::string_view prefix) {
-  std::string name = testbed::UniqueName(prefix);
-  absl::StatusOr<std::string> created = testbed::Kubectl({"create", "namespace", name});
-  if (!created.ok()) return created.status();
-  return std::unique_ptr<TestNamespace>(new TestNamespace(std::move(name)));
+  auto ns = std::make_unique<test_support::ScopedNamespace>(prefix);
+  if (!ns->ok()) return ns->status();
+  return std::unique_ptr<TestNamespace>(new TestNamespace(std::move(ns)));
 }
 
 TestNamespace::~TestNamespace() {
   // A controller running in the test bed at the same time (another test's) may have put
   // finalizers on the bundles and be gone by now; they would hold the namespace forever.
   absl::StatusOr<std::string> bundles = testbed::Kubectl(
-      {"get", "werfbundles.werf.io", "-n", name_, "-o",
+      {"get", "werfbundles.werf.io", "-n", name(), "-o",
        R"(jsonpath={range .items[?(@.metadata.finalizers)]}{.metadata.name}{"\n"}{end})"});
   if (bundles.ok()) {
     for (absl::string_view bundle : absl::StrSplit(*bundles, '\n', absl::SkipWhitespace())) {
-      (void)testbed::Kubectl({"patch", "werfbundles.werf.io", std::string(bundle), "-n", name_,
+      (void)testbed::Kubectl({"patch", "werfbundles.werf.io", std::string(bundle), "-n", name(),
                               "--type=merge", "-p", R"({"metadata":{"finalizers":null}})"});
     }
   }
-  (void)testbed::Kubectl({"delete", "namespace", name_, "--wait=false", "--ignore-not-found"});
+  // namespace_ deletes the namespace (without waiting) once this returns.
 }
 
 absl::Status ApplyBundle(absl::string_view ns, absl::string_view name,

@@ -9,73 +9,67 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/child_process.h"
+#include "test/support/test_namespace.h"
 
 namespace werf::gateway::testing {
 
-// werf-gateway with --kubeconfig of the test bed and free ports; stopped (SIGTERM) when
-// destroyed. Its stderr (JSON log lines) is collected.
+// werf-gateway with --kubeconfig of the test bed and free ports (a test_support::ChildProcess);
+// stopped when destroyed (SIGTERM, SIGKILL after 15 s). Its stderr (JSON log lines) is
+// collected, and echoed with WERF_GATEWAY_TEST_LOGS set.
 class GatewayProcess {
  public:
   // Starts the binary and waits for its "serving" line and for /readyz.
   static absl::StatusOr<std::unique_ptr<GatewayProcess>> Start(
       const std::vector<std::string>& extra_flags = {});
-  ~GatewayProcess();
 
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_->pid(); }
 
   // SIGTERM, then the exit code (or -1 when it did not exit within `timeout`).
-  int Terminate(absl::Duration timeout = absl::Seconds(15));
+  int Terminate(absl::Duration timeout = absl::Seconds(15)) { return process_->Terminate(timeout); }
   // A size from /proc/<pid>/status in bytes: "VmRSS" (resident now), "VmHWM" (peak).
   absl::StatusOr<int64_t> MemoryBytes(absl::string_view field = "VmRSS") const;
   // CPU time the process has used (user + system), from /proc/<pid>/stat.
   absl::StatusOr<absl::Duration> CpuTime() const;
-  std::vector<std::string> LogLines() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<std::string> LogLines() const { return process_->Lines(test_support::ChildProcess::Stream::kStderr); }
 
  private:
-  GatewayProcess() = default;
-  void ReadLogs(int fd);
-  absl::Status WaitForServing(absl::Duration timeout);
+  explicit GatewayProcess(std::unique_ptr<test_support::ChildProcess> process) : process_(std::move(process)) {}
 
-  pid_t pid_ = -1;
-  bool reaped_ = false;
+  std::unique_ptr<test_support::ChildProcess> process_;
   std::string grpc_address_;
   std::string http_address_;
-  std::thread reader_;
-  mutable absl::Mutex mu_;
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
-  bool eof_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The WerfBundle CRD from deploy/kustomize/base, applied server-side (idempotent) and
 // Established.
 absl::Status EnsureBundleCrd();
 
-// A fresh namespace ("<prefix>-<random>"), deleted (without waiting) by the destructor.
+// A fresh namespace ("<prefix>-<random>", a test_support::ScopedNamespace), deleted
+// (without waiting) by the destructor, which first drops the finalizers of its bundles.
 class TestNamespace {
  public:
   static absl::StatusOr<std::unique_ptr<TestNamespace>> Create(absl::string_view prefix);
   ~TestNamespace();
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return namespace_->name(); }
 
  private:
-  explicit TestNamespace(std::string name) : name_(std::move(name)) {}
-  std::string name_;
+  explicit TestNamespace(std::unique_ptr<test_support::ScopedNamespace> ns) : namespace_(std::move(ns)) {}
+  std::unique_ptr<test_support::ScopedNamespace> namespace_;
 };
 
 // Creates (or updates) a WerfBundle with the given labels.

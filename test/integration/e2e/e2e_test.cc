@@ -146,7 +146,7 @@ TEST_F(EndToEndTest, ReconcileRequestedAtPollsAtOnce) {
 
 TEST_F(EndToEndTest, DeletingABundleRemovesItsJobsInEveryNamespace) {
   StartSystem({.gateway = false});
-  const std::string target = Unique("e2e-target");
+  const std::string target = UniqueName("e2e-target");
   ASSERT_OK(Kubectl({"create", "namespace", target}).status());
   ASSERT_OK(Kubectl({"-n", target, "create", "serviceaccount", "deployer"}).status());
   // The target accepts this namespace's bundles running as its ServiceAccount "deployer".
@@ -357,7 +357,7 @@ TEST_F(EndToEndTest, ControllerKilledWithAJobInFlightFailsOverWithoutDuplicatesO
 // its namespace, and a viewer. The operator runs with the base RBAC of deploy/kustomize.
 TEST_F(EndToEndTest, ATenantCanDeployOnlyWhatItsNamespaceIsAllowed) {
   StartSystem({.gateway = false});
-  const std::string victim = Unique("e2e-victim");
+  const std::string victim = UniqueName("e2e-victim");
   ASSERT_OK(Kubectl({"create", "namespace", victim}).status());
   ASSERT_OK(Kubectl({"-n", victim, "create", "serviceaccount", "admin"}).status());
   const std::string tenant = absl::StrCat("tenant-", ns_);

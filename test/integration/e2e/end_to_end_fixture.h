@@ -4,8 +4,6 @@
 #ifndef WERF_OPERATOR_TEST_INTEGRATION_E2E_END_TO_END_FIXTURE_H_
 #define WERF_OPERATOR_TEST_INTEGRATION_E2E_END_TO_END_FIXTURE_H_
 
-#include <unistd.h>
-
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -24,15 +22,13 @@
 #include "nlohmann/json.hpp"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/unique_name.h"
 
 namespace werf::e2e {
 
 using testbed::Kubectl;
 
-inline std::string Unique(absl::string_view prefix) {
-  static int counter = 0;
-  return absl::StrCat(prefix, "-", getpid() % 10000, "-", ++counter);
-}
+using test_support::UniqueName;
 
 class EndToEndTest : public ::testing::Test {
  protected:
@@ -42,7 +38,7 @@ class EndToEndTest : public ::testing::Test {
     absl::StatusOr<testbed::Registry> registry = testbed::GetRegistry(testbed::RegistryFlavour::kAnonymous);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *registry;
-    ns_ = Unique("e2e");
+    ns_ = UniqueName("e2e");
     repository_ = absl::StrCat("e2e/", ns_);
     ASSERT_OK(Kubectl({"create", "namespace", ns_}).status());
     ASSERT_OK(Kubectl({"-n", ns_, "create", "serviceaccount", "deployer"}).status());

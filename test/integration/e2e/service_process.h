@@ -1,6 +1,7 @@
-// One of the operator's real binaries running as a child process for a test:
-// started with port 0 for its servers, its JSON log captured to a file, its
-// "serving" line read to learn the chosen addresses.
+// One of the operator's real binaries running as a child process for a test (a
+// test_support::ChildProcess): started with port 0 for its servers, its stdout and
+// stderr appended to <log_dir>/<name>.log (kept for after the run), its "serving" line
+// read to learn the chosen addresses.
 #ifndef WERF_OPERATOR_TEST_INTEGRATION_E2E_SERVICE_PROCESS_H_
 #define WERF_OPERATOR_TEST_INTEGRATION_E2E_SERVICE_PROCESS_H_
 
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "test/support/child_process.h"
 
 namespace werf::e2e {
 
@@ -22,29 +24,28 @@ class ServiceProcess {
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(
       const std::string& name, const std::string& binary, std::vector<std::string> args,
       const std::string& log_dir, absl::Duration timeout = absl::Seconds(20));
-  ~ServiceProcess();  // SIGKILL if still running
+  // SIGKILL if still running (ChildProcess's destructor).
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
-  const std::string& log_path() const { return log_path_; }
-  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return process_->OutputPath(test_support::ChildProcess::Stream::kStderr); }
+  pid_t pid() const { return process_->pid(); }
 
-  bool Running();
+  bool Running() { return process_->Running(); }
   // SIGKILL, no goodbye: what a node failure or OOM kill looks like.
-  void Kill();
+  void Kill() { process_->Kill(); }
   // SIGTERM, then the exit code (or -1 when it did not exit in time).
-  int Terminate(absl::Duration timeout = absl::Seconds(20));
-  // Log lines whose "msg" equals `message` (parsed JSON objects, as text).
+  int Terminate(absl::Duration timeout = absl::Seconds(20)) { return process_->Terminate(timeout); }
+  // This process's log lines (not an earlier one's in the same file) whose "msg" equals
+  // `message` (parsed JSON objects, as text).
   std::vector<std::string> LogLines(const std::string& message) const;
 
  private:
-  ServiceProcess() = default;
+  explicit ServiceProcess(std::unique_ptr<test_support::ChildProcess> process) : process_(std::move(process)) {}
 
-  pid_t pid_ = -1;
-  bool reaped_ = false;
+  std::unique_ptr<test_support::ChildProcess> process_;
   std::string grpc_address_;
   std::string http_address_;
-  std::string log_path_;
 };
 
 }  // namespace werf::e2e

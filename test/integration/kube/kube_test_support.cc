@@ -1,16 +1,8 @@
 #include "test/integration/kube/kube_test_support.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,10 +15,8 @@
 #include "absl/time/clock.h"
 #include "libs/common/status_macros.h"
 #include "libs/kube/api_error.h"
-#include "libs/kube/cluster_config.h"
 #include "test/integration/testbed/testbed_support.h"
-
-extern char** environ;
+#include "test/support/service_log.h"
 
 namespace werf::kube_test {
 namespace {
@@ -77,37 +67,11 @@ std::string VersionLabel(const nlohmann::json& object) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<kube::RestClient>> AdminClient(kube::RestOptions options) {
-  const char* kubeconfig = getenv("KUBECONFIG");
-  if (kubeconfig == nullptr || *kubeconfig == '\0') {
-    return absl::FailedPreconditionError("KUBECONFIG is not set: the test bed environment did not run");
-  }
-  ASSIGN_OR_RETURN(kube::ClusterConfig config, kube::LoadKubeconfig(kubeconfig));
-  return kube::RestClient::Create(std::move(config), std::move(options));
-}
-
 absl::StatusOr<std::shared_ptr<kube::RestClient>> UnthrottledAdminClient() {
   kube::RestOptions options;
   options.qps = 0;  // no client-side limit
   options.timeout = absl::Seconds(60);
   return AdminClient(options);
-}
-
-ScopedNamespace::ScopedNamespace(absl::string_view prefix) : name_(testbed::UniqueName(prefix)) {
-  absl::StatusOr<std::shared_ptr<kube::RestClient>> client = AdminClient();
-  if (!client.ok()) {
-    status_ = client.status();
-    return;
-  }
-  client_ = *client;
-  const nlohmann::json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}};
-  status_ = client_->Create(kube::resources::kNamespaces, "", ns).status();
-}
-
-ScopedNamespace::~ScopedNamespace() {
-  if (client_ == nullptr || !status_.ok()) return;
-  // The namespace controller removes the contents; nobody needs to wait for it.
-  (void)client_->Delete(kube::resources::kNamespaces, "", name_);
 }
 
 absl::Status EnsureWidgetCrd(kube::RestClient& client) {
@@ -264,81 +228,19 @@ absl::Status WaitForStore(const kube::Informer& informer, const std::map<std::st
       absl::StrCat(waited.message(), "; store holds {", render(seen), "}, expected {", render(expected), "}"));
 }
 
-// --- ChildProcess -----------------------------------------------------------------------
+// --- child processes --------------------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std::string>& argv,
-                                                                  absl::string_view name) {
-  if (argv.empty()) return absl::InvalidArgumentError("ChildProcess::Start needs a command");
-  const std::string base = absl::StrCat(TempDir(), "/", name, "-", testbed::UniqueName("p"));
-  const std::string out_path = base + ".out";
-  const std::string err_path = base + ".err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ", strerror(spawned)));
-  }
-  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, std::string(name), out_path, err_path));
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(const std::vector<std::string>& argv,
+                                                         absl::string_view name) {
+  test_support::ChildProcessOptions options;
+  options.name = std::string(name);
+  options.stdout_to = test_support::ChildOutput::TempFile();
+  options.stderr_to = test_support::ChildOutput::TempFile();
+  return ChildProcess::Start(argv, std::move(options));
 }
 
-ChildProcess::~ChildProcess() {
-  if (reaped_) return;
-  kill(pid_, SIGKILL);
-  (void)Wait(absl::Seconds(10));
-}
-
-absl::Status ChildProcess::Signal(int signal) {
-  if (reaped_) return absl::FailedPreconditionError(absl::StrCat(name_, " has already exited"));
-  if (kill(pid_, signal) != 0) {
-    return absl::InternalError(absl::StrCat("kill(", pid_, ", ", signal, "): ", strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!reaped_) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      reaped_ = true;
-      exit_code_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-      break;
-    }
-    if (done < 0) return absl::InternalError(absl::StrCat("waitpid(", pid_, "): ", strerror(errno)));
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(name_, " (pid ", pid_, ") still runs after ", absl::FormatDuration(timeout)));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return exit_code_;
-}
-
-bool ChildProcess::Running() {
-  if (reaped_) return false;
-  absl::StatusOr<int> waited = Wait(absl::ZeroDuration());
-  return !waited.ok();
-}
-
-std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
-std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
-
-std::vector<nlohmann::json> ChildProcess::JsonLines() const {
-  std::vector<nlohmann::json> lines;
-  for (absl::string_view line : absl::StrSplit(Stdout(), '\n', absl::SkipWhitespace())) {
-    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_object()) lines.push_back(std::move(parsed));
-  }
-  return lines;
+std::vector<nlohmann::json> StdoutJsonLines(const ChildProcess& process) {
+  return test_support::JsonLines(process, ChildProcess::Stream::kStdout);
 }
 
 // --- the test bed -----------------------------------------------------------------------
@@ -397,22 +299,6 @@ bool TestbedWatchCacheEnabled(absl::string_view resource) {
     }
   }
   return enabled;
-}
-
-std::string TempDir() {
-  static const std::string dir = [] {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr ? base : "/tmp", "/werf-kube-it-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) return std::string("/tmp");
-    // Failing tests quote what they need from these files; nothing is kept.
-    static std::string to_remove = pattern;
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(to_remove, ignored);
-    });
-    return pattern;
-  }();
-  return dir;
 }
 
 int64_t ResourceVersionNumber(absl::string_view resource_version) {

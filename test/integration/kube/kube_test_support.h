@@ -2,6 +2,7 @@
 // which run against the real test bed (test/integration/testbed): clients built from the
 // test bed's kubeconfig, throw-away namespaces, the test CRD, parallel object creation,
 // an informer event recorder, child processes, and the test bed's apiserver process.
+// What is not particular to werf_kube comes from test/support.
 #ifndef WERF_TEST_INTEGRATION_KUBE_KUBE_TEST_SUPPORT_H_
 #define WERF_TEST_INTEGRATION_KUBE_KUBE_TEST_SUPPORT_H_
 
@@ -24,6 +25,9 @@
 #include "libs/kube/resource.h"
 #include "libs/common/testing/status_testing.h"
 #include "libs/kube/rest_client.h"
+#include "test/support/admin_client.h"
+#include "test/support/child_process.h"
+#include "test/support/test_namespace.h"
 #include "nlohmann/json.hpp"
 
 
@@ -33,31 +37,14 @@ namespace werf::kube_test {
 // unknown fields. Both tests and the benchmark use it.
 inline const kube::Resource kWidgets{"test.werf.io", "v1", "widgets"};
 
-// A client for the test bed's admin kubeconfig ($KUBECONFIG, exported by the test bed
-// environment), built the way services build theirs: werf::kube::LoadKubeconfig.
-absl::StatusOr<std::shared_ptr<kube::RestClient>> AdminClient(kube::RestOptions options = {});
+// The test bed's admin client, throw-away namespaces and child processes (test/support).
+using ::werf::test_support::AdminClient;
+using ::werf::test_support::ChildProcess;
+using ::werf::test_support::ScopedNamespace;
+using ::werf::test_support::TempDir;
 
 // A client without client-side rate limiting, for setting up many objects fast.
 absl::StatusOr<std::shared_ptr<kube::RestClient>> UnthrottledAdminClient();
-
-// A namespace with a unique name, created on construction and deleted (without waiting)
-// on destruction. Check ok() before use.
-class ScopedNamespace {
- public:
-  explicit ScopedNamespace(absl::string_view prefix);
-  ~ScopedNamespace();
-  ScopedNamespace(const ScopedNamespace&) = delete;
-  ScopedNamespace& operator=(const ScopedNamespace&) = delete;
-
-  const absl::Status& status() const { return status_; }
-  bool ok() const { return status_.ok(); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  std::shared_ptr<kube::RestClient> client_;
-  absl::Status status_;
-};
 
 // Creates (or keeps) the widgets CRD and waits until the API server serves it.
 absl::Status EnsureWidgetCrd(kube::RestClient& client);
@@ -107,38 +94,12 @@ absl::Status WaitForStore(const kube::Informer& informer,
 // name -> data.v of every object in the informer's store.
 std::map<std::string, std::string> StoreContents(const kube::Informer& informer);
 
-// A child process whose stdout and stderr go to files in a private directory.
-// The destructor SIGKILLs and reaps it if it still runs.
-class ChildProcess {
- public:
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
-                                                             absl::string_view name);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  const std::string& name() const { return name_; }
-  absl::Status Signal(int signal);
-  // Waits for the process to end; returns its exit code (128 + signal when killed).
-  absl::StatusOr<int> Wait(absl::Duration timeout);
-  bool Running();
-  std::string Stdout() const;
-  std::string Stderr() const;
-  // Stdout split into JSON objects (one per line; lines that are not JSON objects skipped).
-  std::vector<nlohmann::json> JsonLines() const;
-
- private:
-  ChildProcess(pid_t pid, std::string name, std::string out_path, std::string err_path)
-      : pid_(pid), name_(std::move(name)), out_path_(std::move(out_path)), err_path_(std::move(err_path)) {}
-
-  pid_t pid_;
-  std::string name_;
-  std::string out_path_;
-  std::string err_path_;
-  bool reaped_ = false;
-  int exit_code_ = -1;
-};
+// Starts `argv` with its stdout and stderr in files of TempDir(), named after `name`.
+// The process is SIGKILLed and reaped when destroyed if it still runs.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(const std::vector<std::string>& argv,
+                                                         absl::string_view name);
+// Its stdout split into JSON objects (one per line; lines that are not JSON objects skipped).
+std::vector<nlohmann::json> StdoutJsonLines(const ChildProcess& process);
 
 // --- the test bed's processes ------------------------------------------------------
 
@@ -154,9 +115,6 @@ absl::Status TestbedUp();
 // --watch-cache-sizes=<resource>#0 turns it off for one resource), else from
 // WERF_TESTBED_WATCH_CACHE (default on).
 bool TestbedWatchCacheEnabled(absl::string_view resource = "");
-
-// A private temporary directory for this process, created once and removed at exit.
-std::string TempDir();
 
 // Numeric comparison of two resourceVersions (etcd revisions).
 int64_t ResourceVersionNumber(absl::string_view resource_version);

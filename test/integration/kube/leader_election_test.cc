@@ -45,7 +45,7 @@ class Candidate {
  public:
   static absl::StatusOr<std::unique_ptr<Candidate>> Start(const std::string& ns, const std::string& lease,
                                                           const std::string& identity) {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> process = StartChild(
         {WERF_KUBE_LEADER_CANDIDATE, absl::StrCat("--kubeconfig=", getenv("KUBECONFIG")),
          absl::StrCat("--namespace=", ns), absl::StrCat("--lease=", lease), absl::StrCat("--identity=", identity),
          absl::StrCat("--lease_duration=", absl::FormatDuration(kLeaseDuration)),
@@ -61,14 +61,14 @@ class Candidate {
 
   // The time of the first `event` line, if printed yet.
   std::optional<absl::Time> First(absl::string_view event) const {
-    for (const nlohmann::json& line : process_->JsonLines()) {
+    for (const nlohmann::json& line : StdoutJsonLines(*process_)) {
       if (line.value("event", "") == event) return EventTime(line);
     }
     return std::nullopt;
   }
   bool Leading() const {
     bool leading = false;
-    for (const nlohmann::json& line : process_->JsonLines()) {
+    for (const nlohmann::json& line : StdoutJsonLines(*process_)) {
       const std::string event = line.value("event", "");
       if (event == "started_leading") leading = true;
       if (event == "stopped_leading") leading = false;
@@ -81,7 +81,7 @@ class Candidate {
   std::vector<Interval> Intervals(absl::Time open_until) const {
     std::vector<Interval> intervals;
     std::optional<absl::Time> started;
-    for (const nlohmann::json& line : process_->JsonLines()) {
+    for (const nlohmann::json& line : StdoutJsonLines(*process_)) {
       const std::string event = line.value("event", "");
       if (event == "started_leading") started = EventTime(line);
       if (event == "stopped_leading" && started) {
@@ -93,7 +93,10 @@ class Candidate {
     return intervals;
   }
 
-  std::string Log() const { return absl::StrCat(process_->Stdout(), "--- stderr ---\n", process_->Stderr()); }
+  std::string Log() const {
+    return absl::StrCat(process_->Text(ChildProcess::Stream::kStdout), "--- stderr ---\n",
+                        process_->Text(ChildProcess::Stream::kStderr));
+  }
 
  private:
   Candidate(std::string identity, std::unique_ptr<ChildProcess> process)

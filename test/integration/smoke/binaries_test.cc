@@ -3,20 +3,18 @@
 // then checks what DESIGN.md promises of every server (gRPC health and reflection,
 // /healthz, /readyz, /metrics accepted by promtool) and that SIGTERM makes it exit
 // 0. grpcurl and promtool must be on PATH (make test sets it).
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -24,6 +22,9 @@
 #include "libs/common/grpc_health_client.h"
 #include "nlohmann/json.hpp"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/child_process.h"
+#include "test/support/run_command.h"
+#include "test/support/service_log.h"
 
 namespace {
 
@@ -36,81 +37,29 @@ struct Binary {
   bool worker;          // takes --controller_address
 };
 
-std::string RunCommand(const std::string& command, int* exit_code) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
+using ::werf::test_support::ChildProcess;
+
+// `sh -c "<command> 2>&1"`: what it printed, and its exit code in *exit_code (-1 when it
+// could not run).
+std::string RunShell(const std::string& command, int* exit_code) {
+  werf::test_support::RunOptions options;
+  options.timeout = absl::InfiniteDuration();
+  absl::StatusOr<werf::test_support::CommandResult> result =
+      werf::test_support::RunCommand({"/bin/sh", "-c", command + " 2>&1"}, options);
+  if (!result.ok()) {
+    *exit_code = -1;
+    return result.status().ToString();
+  }
+  *exit_code = result->exit_code;
+  return result->out;
 }
 
-// A child process whose stderr (JSON log lines) is read line by line.
-class Process {
- public:
-  explicit Process(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDERR_FILENO);
-      close(fds[0]);
-      std::vector<char*> args;
-      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    stderr_ = fdopen(fds[0], "r");
-  }
-  ~Process() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (stderr_ != nullptr) fclose(stderr_);
-  }
-
-  // Next log line whose "msg" is `message`, or an empty object at EOF.
-  nlohmann::json WaitForLog(const std::string& message) {
-    char* line = nullptr;
-    size_t capacity = 0;
-    nlohmann::json found;
-    while (getline(&line, &capacity, stderr_) > 0) {
-      nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (record.is_object() && record.value("msg", "") == message) {
-        found = std::move(record);
-        break;
-      }
-    }
-    free(line);
-    return found;
-  }
-
-  // Exit code, or -1 if it did not exit within `timeout`.
-  int Terminate(std::chrono::seconds timeout) {
-    kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  FILE* stderr_ = nullptr;
-};
+// A service whose stderr (JSON log lines) is captured; SIGKILLed when destroyed.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartService(std::vector<std::string> argv) {
+  werf::test_support::ChildProcessOptions options;
+  options.stderr_to = werf::test_support::ChildOutput::Capture();
+  return ChildProcess::Start(std::move(argv), std::move(options));
+}
 
 std::vector<std::string> CommonArgs() {
   return {"--grpc_address=127.0.0.1:0", "--http_address=127.0.0.1:0", "--drain_timeout=3s",
@@ -142,21 +91,24 @@ class BinaryTest : public ::testing::TestWithParam<Binary> {
     args.insert(args.begin(), WERF_CONTROLLER_BINARY);
     args.push_back("--leader_election_namespace=default");
     args.push_back("--leader_election_id=werf-controller-smoke");
-    hub_ = new Process(args);
-    const nlohmann::json serving = hub_->WaitForLog("serving");
-    ASSERT_TRUE(serving.is_object());
-    hub_address_ = serving["grpc_address"];
+    absl::StatusOr<std::unique_ptr<ChildProcess>> hub = StartService(args);
+    ASSERT_TRUE(hub.ok()) << hub.status();
+    hub_ = hub->release();
+    const absl::StatusOr<werf::test_support::ServingLine> serving =
+        werf::test_support::WaitForServing(*hub_, absl::InfiniteDuration());
+    ASSERT_TRUE(serving.ok()) << serving.status();
+    hub_address_ = serving->grpc_address;
   }
   static void TearDownTestSuite() {
-    if (hub_ != nullptr) hub_->Terminate(std::chrono::seconds(10));
+    if (hub_ != nullptr) hub_->Terminate(absl::Seconds(10));
     delete hub_;
     hub_ = nullptr;
   }
-  static Process* hub_;
+  static ChildProcess* hub_;
   static std::string hub_address_;
 };
 
-Process* BinaryTest::hub_ = nullptr;
+ChildProcess* BinaryTest::hub_ = nullptr;
 std::string BinaryTest::hub_address_;
 
 TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
@@ -169,12 +121,15 @@ TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
     argv.push_back("--leader_election_namespace=default");
     argv.push_back("--leader_election_id=werf-controller-smoke");
   }
-  Process process(argv);
-  const nlohmann::json serving = process.WaitForLog("serving");
-  ASSERT_TRUE(serving.is_object()) << binary.name << " never logged \"serving\"";
-  EXPECT_EQ(serving["service"], binary.name);
-  const std::string grpc_address = serving["grpc_address"];
-  const std::string http_address = serving["http_address"];
+  absl::StatusOr<std::unique_ptr<ChildProcess>> started = StartService(argv);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ChildProcess& process = **started;
+  const absl::StatusOr<werf::test_support::ServingLine> serving =
+      werf::test_support::WaitForServing(process, absl::InfiniteDuration());
+  ASSERT_TRUE(serving.ok()) << binary.name << " never logged \"serving\": " << serving.status();
+  EXPECT_EQ(serving->record["service"], binary.name);
+  const std::string grpc_address = serving->grpc_address;
+  const std::string http_address = serving->http_address;
   EXPECT_THAT(grpc_address, ::testing::Not(::testing::EndsWith(":0")));
 
   auto channel = grpc::CreateChannel(grpc_address, grpc::InsecureChannelCredentials());
@@ -182,7 +137,7 @@ TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
             werf::common::HealthStatus::kServing);
 
   int code = 0;
-  const std::string services = RunCommand("grpcurl -plaintext " + grpc_address + " list", &code);
+  const std::string services = RunShell("grpcurl -plaintext " + grpc_address + " list", &code);
   EXPECT_EQ(code, 0) << services;
   EXPECT_THAT(services, HasSubstr(binary.service));
   EXPECT_THAT(services, HasSubstr("grpc.health.v1.Health"));
@@ -199,10 +154,10 @@ TEST_P(BinaryTest, ServesEverythingItPromisesAndExitsZeroOnSigterm) {
   EXPECT_THAT(metrics->body, HasSubstr("werf_operator_build_info{"));
   EXPECT_THAT(metrics->body, HasSubstr("werf_operator_grpc_server_handled_total{"));
   const std::string checked =
-      RunCommand("curl -sf http://" + http_address + "/metrics | promtool check metrics", &code);
+      RunShell("curl -sf http://" + http_address + "/metrics | promtool check metrics", &code);
   EXPECT_EQ(code, 0) << checked;
 
-  EXPECT_EQ(process.Terminate(std::chrono::seconds(10)), 0);
+  EXPECT_EQ(process.Terminate(absl::Seconds(10)), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(

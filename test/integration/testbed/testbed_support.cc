@@ -1,12 +1,8 @@
 #include "test/integration/testbed/testbed_support.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -28,8 +23,6 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-
-extern char** environ;
 
 namespace werf::testbed {
 
@@ -211,8 +204,6 @@ absl::Status WriteFile(const std::string& path, absl::string_view contents) {
   return absl::OkStatus();
 }
 
-std::string DescribeCommand(const std::vector<std::string>& argv) { return absl::StrJoin(argv, " "); }
-
 }  // namespace
 
 // --- TestbedEnv -----------------------------------------------------------------------
@@ -277,141 +268,6 @@ void RegisterTestbedEnvironment() {
 }
 
 // --- commands -------------------------------------------------------------------------
-
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, const RunOptions& options) {
-  if (argv.empty()) return absl::InvalidArgumentError("Run: empty command");
-  // A child that exits before reading its stdin must not kill the test with SIGPIPE.
-  static const bool sigpipe_ignored = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
-  (void)sigpipe_ignored;
-
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  if (!options.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    absl::string_view entry(*e);
-    const absl::string_view name = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const auto& [key, value] : options.env) overridden |= key == name;
-    if (!overridden) env_strings.emplace_back(entry);
-  }
-  for (const auto& [key, value] : options.env) env_strings.push_back(absl::StrCat(key, "=", value));
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-
-  pid_t pid = -1;
-  const int spawn_error = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(in_pipe[0]);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (spawn_error != 0) {
-    ::close(in_pipe[1]);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    return absl::NotFoundError(
-        absl::StrCat("cannot run ", argv[0], ": ", std::strerror(spawn_error), " (is the test bed's PATH exported?)"));
-  }
-
-  CommandResult result;
-  int stdin_fd = in_pipe[1];
-  size_t stdin_written = 0;
-  if (options.stdin_data.empty()) {
-    ::close(stdin_fd);
-    stdin_fd = -1;
-  } else {
-    ::fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
-  }
-  int out_fd = out_pipe[0], err_fd = err_pipe[0];
-  const absl::Time deadline = absl::Now() + options.timeout;
-  absl::Time exited_at = absl::InfiniteFuture();
-  bool exited = false, timed_out = false;
-  int wait_status = 0;
-  char buffer[65536];
-  // Reads until both pipes close; once the child has exited, a grandchild still holding a
-  // pipe open gets one more second before we stop listening.
-  while (true) {
-    if (!exited && ::waitpid(pid, &wait_status, WNOHANG) == pid) {
-      exited = true;
-      exited_at = absl::Now();
-    }
-    if (exited && ((out_fd < 0 && err_fd < 0) || absl::Now() > exited_at + absl::Seconds(1))) break;
-    if (!exited && absl::Now() > deadline) {
-      timed_out = true;
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &wait_status, 0);
-      exited = true;
-      break;
-    }
-    std::vector<pollfd> fds;
-    if (out_fd >= 0) fds.push_back({out_fd, POLLIN, 0});
-    if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
-    if (stdin_fd >= 0) fds.push_back({stdin_fd, POLLOUT, 0});
-    ::poll(fds.data(), fds.size(), 50);
-    for (const pollfd& p : fds) {
-      if (p.revents == 0) continue;
-      if (p.fd == stdin_fd) {
-        const ssize_t n =
-            ::write(stdin_fd, options.stdin_data.data() + stdin_written, options.stdin_data.size() - stdin_written);
-        if (n > 0) stdin_written += static_cast<size_t>(n);
-        if ((n < 0 && errno != EAGAIN) || stdin_written == options.stdin_data.size()) {
-          ::close(stdin_fd);
-          stdin_fd = -1;
-        }
-        continue;
-      }
-      const ssize_t n = ::read(p.fd, buffer, sizeof(buffer));
-      if (n > 0) {
-        (p.fd == out_fd ? result.out : result.err).append(buffer, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(p.fd);
-        (p.fd == out_fd ? out_fd : err_fd) = -1;
-      }
-    }
-  }
-  for (int fd : {stdin_fd, out_fd, err_fd}) {
-    if (fd >= 0) ::close(fd);
-  }
-  if (timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat("`", DescribeCommand(argv), "` did not finish within ",
-                                                    absl::FormatDuration(options.timeout),
-                                                    "; stderr: ", Tail(result.err, 2000)));
-  }
-  result.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
-  return result;
-}
-
-absl::StatusOr<std::string> RunCommandOk(const std::vector<std::string>& argv, const RunOptions& options) {
-  auto result = RunCommand(argv, options);
-  if (!result.ok()) return result.status();
-  if (result->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("`", DescribeCommand(argv), "` exited with ", result->exit_code, ": ",
-                                            Tail(absl::StripAsciiWhitespace(result->err), 2000)));
-  }
-  return std::move(result->out);
-}
 
 // --- Kubernetes -----------------------------------------------------------------------
 
@@ -754,12 +610,5 @@ absl::StatusOr<std::vector<PublishedBundle>> PublishBundle(const Registry& regis
 }
 
 std::string WerfStandinDir() { return std::string(WERF_TESTBED_SOURCE_DIR) + "/werf-standin"; }
-
-std::string UniqueName(absl::string_view prefix) {
-  static std::mutex mu;
-  static std::mt19937_64 random(std::random_device{}());
-  std::lock_guard<std::mutex> lock(mu);
-  return absl::StrCat(prefix, "-", absl::Hex(random() & 0xffffffffff, absl::kZeroPad10));
-}
 
 }  // namespace werf::testbed

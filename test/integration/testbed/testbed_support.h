@@ -22,6 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "test/support/run_command.h"
+#include "test/support/unique_name.h"
 
 namespace werf::testbed {
 
@@ -58,27 +60,12 @@ void RegisterTestbedEnvironment();
 
 // --- commands ------------------------------------------------------------------------
 
-struct CommandResult {
-  int exit_code = -1;  // 128 + signal number when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-struct RunOptions {
-  std::string stdin_data;
-  absl::Duration timeout = absl::Seconds(60);
-  // Added to (or overriding) this process's environment.
-  std::vector<std::pair<std::string, std::string>> env;
-  std::string working_dir;
-};
-
-// Runs argv[0] (searched in PATH) in its own process group and captures its output. Fails only
-// when the command cannot run or times out (DeadlineExceeded; the group is killed); a non-zero
-// exit is a result, not an error.
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, const RunOptions& options = {});
-
-// Like Run, but a non-zero exit is an error carrying stderr; returns stdout.
-absl::StatusOr<std::string> RunCommandOk(const std::vector<std::string>& argv, const RunOptions& options = {});
+// The tool runner lives in test/support (run_command.h); these names keep the test bed's
+// helpers and their many callers spelling it testbed::RunCommand.
+using ::werf::test_support::CommandResult;
+using ::werf::test_support::RunCommand;
+using ::werf::test_support::RunCommandOk;
+using ::werf::test_support::RunOptions;
 
 // --- Kubernetes ----------------------------------------------------------------------
 
@@ -205,8 +192,8 @@ absl::StatusOr<std::vector<PublishedBundle>> PublishBundle(const Registry& regis
 // The directory holding the werf stand-in (an executable named `werf`; see werf-standin/README.md).
 std::string WerfStandinDir();
 
-// A unique name for test objects ("<prefix>-<random hex>"), valid as a Kubernetes name.
-std::string UniqueName(absl::string_view prefix);
+// "<prefix>-<random hex>", valid as a Kubernetes name (test/support/unique_name.h).
+using ::werf::test_support::UniqueName;
 
 }  // namespace werf::testbed
 

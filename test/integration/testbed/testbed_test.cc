@@ -22,8 +22,10 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "nlohmann/json.hpp"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/test_namespace.h"
 
 namespace werf::testbed {
 namespace {
@@ -32,16 +34,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                             \
-  auto lhs##_or = (expr);                                           \
-  ASSERT_TRUE(lhs##_or.ok()) << #expr << ": " << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
-#define ASSERT_OK(expr)                                    \
-  do {                                                     \
-    const absl::Status status_ = (expr);                   \
-    ASSERT_TRUE(status_.ok()) << #expr << ": " << status_; \
-  } while (0)
 
 std::string JobYaml(absl::string_view name, absl::string_view extra_spec, absl::string_view pod_metadata) {
   return absl::StrReplaceAll(R"(apiVersion: batch/v1
@@ -73,7 +65,7 @@ TEST(Testbed, NodesAreReady) {
   ASSERT_FALSE(nodes.empty());
   for (absl::string_view node : absl::StrSplit(nodes, ' ', absl::SkipEmpty())) {
     ASSERT_OK_AND_ASSIGN(
-        ready, GetJsonPath({"node", std::string(node), ""}, R"({.status.conditions[?(@.type=="Ready")].status})"));
+        auto ready, GetJsonPath({"node", std::string(node), ""}, R"({.status.conditions[?(@.type=="Ready")].status})"));
     EXPECT_EQ(ready, "True") << node;
   }
 }
@@ -82,7 +74,7 @@ TEST(Testbed, JobCompletesThroughKwokAndTtlAfterFinishedDeletesIt) {
   const std::string name = UniqueName("complete");
   ASSERT_OK(ApplyYaml(JobYaml(name, "  ttlSecondsAfterFinished: 2\n  backoffLimit: 0", "      labels: {}")));
   const ObjectRef job{"job", name};
-  ASSERT_OK_AND_ASSIGN(complete, WaitForJsonPath(job, R"({.status.conditions[?(@.type=="Complete")].status})", "True",
+  ASSERT_OK_AND_ASSIGN(auto complete, WaitForJsonPath(job, R"({.status.conditions[?(@.type=="Complete")].status})", "True",
                                                  absl::Seconds(60)));
   EXPECT_EQ(complete, "True");
   // ttl-after-finished deletes the Job; the garbage collector and kwok then remove its pod.
@@ -106,7 +98,7 @@ TEST(Testbed, SucceededPodReportsExitCodeZeroAndTerminationMessage) {
   ASSERT_OK(
       WaitForJsonPath({"job", name}, R"({.status.conditions[?(@.type=="Complete")].status})", "True", absl::Seconds(60))
           .status());
-  ASSERT_OK_AND_ASSIGN(terminated, Kubectl({"get", "pods", "-n", "default", "-l", "job-name=" + name, "-o",
+  ASSERT_OK_AND_ASSIGN(auto terminated, Kubectl({"get", "pods", "-n", "default", "-l", "job-name=" + name, "-o",
                                             "jsonpath={.items[0].status.containerStatuses[0].state.terminated}"}));
   const auto state = nlohmann::json::parse(terminated, nullptr, false);
   ASSERT_TRUE(state.is_object()) << terminated;
@@ -126,11 +118,11 @@ TEST(Testbed, LabelledPodFailsWithConfiguredExitCodeAndBackoffLimitIsHonoured) {
   // The Job controller waits ~10 s (its pod failure backoff) before the second pod.
   ASSERT_OK(
       WaitForJsonPath(job, R"({.status.conditions[?(@.type=="Failed")].status})", "True", absl::Seconds(90)).status());
-  ASSERT_OK_AND_ASSIGN(reason, GetJsonPath(job, R"({.status.conditions[?(@.type=="Failed")].reason})"));
+  ASSERT_OK_AND_ASSIGN(auto reason, GetJsonPath(job, R"({.status.conditions[?(@.type=="Failed")].reason})"));
   EXPECT_EQ(reason, "BackoffLimitExceeded");
-  ASSERT_OK_AND_ASSIGN(failed, GetJsonPath(job, "{.status.failed}"));
+  ASSERT_OK_AND_ASSIGN(auto failed, GetJsonPath(job, "{.status.failed}"));
   EXPECT_EQ(failed, "2");
-  ASSERT_OK_AND_ASSIGN(pods_json, Kubectl({"get", "pods", "-n", "default", "-l", "job-name=" + name, "-o", "json"}));
+  ASSERT_OK_AND_ASSIGN(auto pods_json, Kubectl({"get", "pods", "-n", "default", "-l", "job-name=" + name, "-o", "json"}));
   const auto pods = nlohmann::json::parse(pods_json, nullptr, false);
   ASSERT_TRUE(pods.contains("items")) << pods_json;
   ASSERT_EQ(pods["items"].size(), 2u) << "backoffLimit 1 means two attempts";
@@ -147,7 +139,7 @@ TEST(Testbed, LabelledPodFailsWithConfiguredExitCodeAndBackoffLimitIsHonoured) {
 TEST(Testbed, ServiceAccountTokenAuthenticatesAndRbacApplies) {
   const std::string sa = UniqueName("reader");
   ASSERT_OK(Kubectl({"create", "serviceaccount", sa, "-n", "default"}).status());
-  ASSERT_OK_AND_ASSIGN(token, MintServiceAccountToken("default", sa, absl::Minutes(10)));
+  ASSERT_OK_AND_ASSIGN(auto token, MintServiceAccountToken("default", sa, absl::Minutes(10)));
   const TestbedEnv& env = Env();
   const std::vector<std::string> as_sa = {"kubectl",
                                           "--kubeconfig=/dev/null",
@@ -159,11 +151,11 @@ TEST(Testbed, ServiceAccountTokenAuthenticatesAndRbacApplies) {
                                           token};
   auto whoami = as_sa;
   whoami.insert(whoami.end(), {"auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"});
-  ASSERT_OK_AND_ASSIGN(username, RunCommandOk(whoami));
+  ASSERT_OK_AND_ASSIGN(auto username, RunCommandOk(whoami));
   EXPECT_EQ(username, "system:serviceaccount:default:" + sa);
   auto list = as_sa;
   list.insert(list.end(), {"get", "secrets", "-n", "default"});
-  ASSERT_OK_AND_ASSIGN(forbidden, RunCommand(list));
+  ASSERT_OK_AND_ASSIGN(auto forbidden, RunCommand(list));
   EXPECT_NE(forbidden.exit_code, 0);
   EXPECT_THAT(forbidden.err, HasSubstr("forbidden"));
   (void)Kubectl({"delete", "serviceaccount", sa, "-n", "default", "--wait=false"});
@@ -172,17 +164,17 @@ TEST(Testbed, ServiceAccountTokenAuthenticatesAndRbacApplies) {
 TEST(Testbed, WatchFromCompactedResourceVersionGets410Gone) {
   const std::string name = UniqueName("compaction");
   ASSERT_OK(Kubectl({"create", "configmap", name, "-n", "default", "--from-literal=n=0"}).status());
-  ASSERT_OK_AND_ASSIGN(old_version, GetJsonPath({"configmap", name}, "{.metadata.resourceVersion}"));
+  ASSERT_OK_AND_ASSIGN(auto old_version, GetJsonPath({"configmap", name}, "{.metadata.resourceVersion}"));
   for (int i = 1; i <= 3; ++i) {
     ASSERT_OK(Kubectl({"patch", "configmap", name, "-n", "default", "--type=merge", "-p",
                        absl::StrCat(R"({"data":{"n":")", i, R"("}})")})
                   .status());
   }
-  ASSERT_OK_AND_ASSIGN(revision, CompactEtcd());
+  ASSERT_OK_AND_ASSIGN(auto revision, CompactEtcd());
   EXPECT_GT(revision, std::stoll(old_version));
 
   ASSERT_OK_AND_ASSIGN(
-      events, Kubectl({"get", "--raw",
+      auto events, Kubectl({"get", "--raw",
                        absl::StrCat("/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=5&resourceVersion=",
                                     old_version)}));
   const std::string first_line = events.substr(0, events.find('\n'));
@@ -193,9 +185,9 @@ TEST(Testbed, WatchFromCompactedResourceVersionGets410Gone) {
   EXPECT_EQ(event["object"].value("reason", ""), "Expired") << events;
 
   // A watch from the current resourceVersion is unaffected.
-  ASSERT_OK_AND_ASSIGN(current, GetJsonPath({"configmap", name}, "{.metadata.resourceVersion}"));
+  ASSERT_OK_AND_ASSIGN(auto current, GetJsonPath({"configmap", name}, "{.metadata.resourceVersion}"));
   ASSERT_OK_AND_ASSIGN(
-      fresh, Kubectl({"get", "--raw",
+      auto fresh, Kubectl({"get", "--raw",
                       absl::StrCat("/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1&resourceVersion=",
                                    current)}));
   EXPECT_THAT(fresh, ::testing::Not(HasSubstr("\"ERROR\"")));
@@ -254,7 +246,7 @@ absl::StatusOr<std::string> FetchRegistryToken(const std::string& repository, co
 class RegistryTest : public ::testing::TestWithParam<RegistryFlavour> {};
 
 TEST_P(RegistryTest, PushedTagsAreListedWithTheRightCredentialsOnly) {
-  ASSERT_OK_AND_ASSIGN(registry, GetRegistry(GetParam()));
+  ASSERT_OK_AND_ASSIGN(auto registry, GetRegistry(GetParam()));
   const std::string repository = absl::StrCat("werf/", UniqueName(FlavourName(GetParam())));
   ASSERT_OK(PushTags(registry, repository, {"1.0.0", "1.1.0", "2.0.0"}));
   const std::string url = absl::StrCat(registry.base_url(), "/v2/", repository, "/tags/list");
@@ -265,28 +257,28 @@ TEST_P(RegistryTest, PushedTagsAreListedWithTheRightCredentialsOnly) {
     case RegistryFlavour::kV2:
       break;
     case RegistryFlavour::kBasic: {
-      ASSERT_OK_AND_ASSIGN(anonymous, Get(url));
+      ASSERT_OK_AND_ASSIGN(auto anonymous, Get(url));
       EXPECT_EQ(anonymous.code, 401);
       EXPECT_THAT(anonymous.headers, HasSubstr("Basic realm="));
-      ASSERT_OK_AND_ASSIGN(wrong, Get(url, {"-u", registry.username + ":wrong"}));
+      ASSERT_OK_AND_ASSIGN(auto wrong, Get(url, {"-u", registry.username + ":wrong"}));
       EXPECT_EQ(wrong.code, 401);
       good_auth = {"-u", registry.username + ":" + registry.password};
       break;
     }
     case RegistryFlavour::kToken: {
       const TestbedEnv& env = Env();
-      ASSERT_OK_AND_ASSIGN(anonymous, Get(url));
+      ASSERT_OK_AND_ASSIGN(auto anonymous, Get(url));
       EXPECT_EQ(anonymous.code, 401);
       EXPECT_THAT(anonymous.headers, HasSubstr("Bearer realm=\"" + env.Value("WERF_TESTBED_TOKEN_REALM")));
       // An anonymous token carries no access: the registry still says 401.
-      ASSERT_OK_AND_ASSIGN(anonymous_token, FetchRegistryToken(repository, {}));
-      ASSERT_OK_AND_ASSIGN(denied, Get(url, {"-H", "Authorization: Bearer " + anonymous_token}));
+      ASSERT_OK_AND_ASSIGN(auto anonymous_token, FetchRegistryToken(repository, {}));
+      ASSERT_OK_AND_ASSIGN(auto denied, Get(url, {"-H", "Authorization: Bearer " + anonymous_token}));
       EXPECT_EQ(denied.code, 401);
       EXPECT_FALSE(FetchRegistryToken(repository, {"-u", registry.username + ":wrong"}).ok());
       // The pull-only user reads tags but may not push.
       const std::string pull_user = env.Value("WERF_TESTBED_REGISTRY_TOKEN_PULL_USER") + ":" +
                                     env.Value("WERF_TESTBED_REGISTRY_TOKEN_PULL_PASSWORD");
-      ASSERT_OK_AND_ASSIGN(pull_token, FetchRegistryToken(repository, {"-u", pull_user}));
+      ASSERT_OK_AND_ASSIGN(auto pull_token, FetchRegistryToken(repository, {"-u", pull_user}));
       good_auth = {"-H", "Authorization: Bearer " + pull_token};
       Registry pull_only = registry;
       pull_only.username = env.Value("WERF_TESTBED_REGISTRY_TOKEN_PULL_USER");
@@ -296,7 +288,7 @@ TEST_P(RegistryTest, PushedTagsAreListedWithTheRightCredentialsOnly) {
     }
     case RegistryFlavour::kTls: {
       // Without the test CA the client refuses the certificate (curl exit 60).
-      ASSERT_OK_AND_ASSIGN(refused, RunCommand({"curl", "-sS", "--noproxy", "*", "--max-time", "10", url}));
+      ASSERT_OK_AND_ASSIGN(auto refused, RunCommand({"curl", "-sS", "--noproxy", "*", "--max-time", "10", url}));
       EXPECT_EQ(refused.exit_code, 60) << refused.err;
       Registry without_ca = registry;
       without_ca.ca_file.clear();
@@ -305,14 +297,14 @@ TEST_P(RegistryTest, PushedTagsAreListedWithTheRightCredentialsOnly) {
       break;
     }
   }
-  ASSERT_OK_AND_ASSIGN(listed, Get(url, good_auth));
+  ASSERT_OK_AND_ASSIGN(auto listed, Get(url, good_auth));
   EXPECT_EQ(listed.code, 200) << listed.body;
   // distribution v3 sorts the list; docker-registry 2.8 returns directory order.
   EXPECT_THAT(TagsOf(listed), UnorderedElementsAre("1.0.0", "1.1.0", "2.0.0"));
   if (GetParam() != RegistryFlavour::kV2) {
     EXPECT_THAT(TagsOf(listed), ElementsAre("1.0.0", "1.1.0", "2.0.0"));
   }
-  ASSERT_OK_AND_ASSIGN(crane_tags, ListTagsWithCrane(registry, repository));
+  ASSERT_OK_AND_ASSIGN(auto crane_tags, ListTagsWithCrane(registry, repository));
   EXPECT_THAT(crane_tags, UnorderedElementsAre("1.0.0", "1.1.0", "2.0.0"));
 }
 
@@ -340,19 +332,7 @@ RunOptions Options(absl::Duration timeout, std::string working_dir = "") {
                                       "WERF_TESTBED_REAL_NODE=1; CTest does in testbed_node_up)"
 
 // A namespace for one test, deleted (without waiting) at the end.
-class ScopedNamespace {
- public:
-  explicit ScopedNamespace(absl::string_view prefix) : name_(UniqueName(prefix)) {
-    status_ = Kubectl({"create", "namespace", name_}).status();
-  }
-  ~ScopedNamespace() { (void)Kubectl({"delete", "namespace", name_, "--wait=false"}); }
-  const std::string& name() const { return name_; }
-  const absl::Status& status() const { return status_; }
-
- private:
-  std::string name_;
-  absl::Status status_;
-};
+using ::werf::test_support::ScopedNamespace;
 
 // The pod spec lines that put a pod on the real node: its label and a toleration of its taint.
 std::string RealNodePlacement(absl::string_view indent) {
@@ -384,16 +364,16 @@ TEST(RealNode, IsReadyLabelledAndTaintedAndNotKwoks) {
   SKIP_WITHOUT_REAL_NODE();
   const std::string node = Env().Value("WERF_TESTBED_REAL_NODE");
   const std::string label = Env().Value("WERF_TESTBED_REAL_NODE_LABEL");
-  ASSERT_OK_AND_ASSIGN(ready, GetJsonPath({"node", node, ""}, R"({.status.conditions[?(@.type=="Ready")].status})"));
+  ASSERT_OK_AND_ASSIGN(auto ready, GetJsonPath({"node", node, ""}, R"({.status.conditions[?(@.type=="Ready")].status})"));
   EXPECT_EQ(ready, "True");
-  ASSERT_OK_AND_ASSIGN(taints, GetJsonPath({"node", node, ""}, "{.spec.taints[*].key}"));
+  ASSERT_OK_AND_ASSIGN(auto taints, GetJsonPath({"node", node, ""}, "{.spec.taints[*].key}"));
   EXPECT_EQ(taints, label);
-  ASSERT_OK_AND_ASSIGN(labelled, GetJsonPath({"node", node, ""}, absl::StrCat("{.metadata.labels['", absl::StrReplaceAll(label, {{".", "\\."}}), "']}")));
+  ASSERT_OK_AND_ASSIGN(auto labelled, GetJsonPath({"node", node, ""}, absl::StrCat("{.metadata.labels['", absl::StrReplaceAll(label, {{".", "\\."}}), "']}")));
   EXPECT_EQ(labelled, "true");
-  ASSERT_OK_AND_ASSIGN(runtime, GetJsonPath({"node", node, ""}, "{.status.nodeInfo.containerRuntimeVersion}"));
+  ASSERT_OK_AND_ASSIGN(auto runtime, GetJsonPath({"node", node, ""}, "{.status.nodeInfo.containerRuntimeVersion}"));
   EXPECT_THAT(runtime, HasSubstr("containerd://"));
   // kwok leaves the real node alone: it manages only the Nodes annotated for it.
-  ASSERT_OK_AND_ASSIGN(annotations, GetJsonPath({"node", node, ""}, "{.metadata.annotations}"));
+  ASSERT_OK_AND_ASSIGN(auto annotations, GetJsonPath({"node", node, ""}, "{.metadata.annotations}"));
   EXPECT_THAT(annotations, Not(HasSubstr("kwok.x-k8s.io/node")));
 }
 
@@ -403,9 +383,9 @@ TEST(RealNode, PodsThatDoNotAskStayOffIt) {
   ASSERT_OK(ns.status());
   ASSERT_OK(ApplyYaml(absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata: {name: plain, namespace: ", ns.name(),
                                    "}\nspec:\n  containers:\n  - {name: main, image: registry.invalid/none:1}\n")));
-  ASSERT_OK_AND_ASSIGN(node, WaitForJsonPath({"pod", "plain", ns.name()}, "{.status.phase}", "Running",
+  ASSERT_OK_AND_ASSIGN(auto node, WaitForJsonPath({"pod", "plain", ns.name()}, "{.status.phase}", "Running",
                                              absl::Seconds(60)));
-  ASSERT_OK_AND_ASSIGN(scheduled, GetJsonPath({"pod", "plain", ns.name()}, "{.spec.nodeName}"));
+  ASSERT_OK_AND_ASSIGN(auto scheduled, GetJsonPath({"pod", "plain", ns.name()}, "{.spec.nodeName}"));
   EXPECT_THAT(scheduled, HasSubstr("kwok-node-"));
 }
 
@@ -418,9 +398,9 @@ TEST(RealNode, PodRunsWithLogsExecAndPortForward) {
       "echo started as $(id -u); mkdir -p /tmp/www; echo served by $(hostname) >/tmp/www/index.html; "
       "exec httpd -f -p 8080 -h /tmp/www")));
   ASSERT_OK(WaitForPodReady(ns.name(), "web"));
-  ASSERT_OK_AND_ASSIGN(node, GetJsonPath({"pod", "web", ns.name()}, "{.spec.nodeName}"));
+  ASSERT_OK_AND_ASSIGN(auto node, GetJsonPath({"pod", "web", ns.name()}, "{.spec.nodeName}"));
   EXPECT_EQ(node, Env().Value("WERF_TESTBED_REAL_NODE"));
-  ASSERT_OK_AND_ASSIGN(ip, GetJsonPath({"pod", "web", ns.name()}, "{.status.podIP}"));
+  ASSERT_OK_AND_ASSIGN(auto ip, GetJsonPath({"pod", "web", ns.name()}, "{.status.podIP}"));
   EXPECT_THAT(ip, ::testing::StartsWith("10.245.77."));
 
   // Logs come from the kubelet (the API server's connection to it on the node's InternalIP).
@@ -432,7 +412,7 @@ TEST(RealNode, PodRunsWithLogsExecAndPortForward) {
         return absl::StrContains(*logs, "started as 0");
       },
       absl::Seconds(30)));
-  ASSERT_OK_AND_ASSIGN(hostname, Kubectl({"exec", "web", "-n", ns.name(), "--", "cat", "/etc/hostname"}));
+  ASSERT_OK_AND_ASSIGN(auto hostname, Kubectl({"exec", "web", "-n", ns.name(), "--", "cat", "/etc/hostname"}));
   EXPECT_EQ(absl::StripAsciiWhitespace(hostname), "web");
 
   // port-forward to a free local port; the shell prints what it fetched through it.
@@ -444,7 +424,7 @@ TEST(RealNode, PodRunsWithLogsExecAndPortForward) {
       "curl -s --noproxy '*' --max-time 10 http://127.0.0.1:$port/; rc=$?; kill $pf; cat pf.out >&2; exit $rc");
   char dir_template[] = "/tmp/werf-pf-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
-  ASSERT_OK_AND_ASSIGN(fetched, RunCommandOk({"sh", "-c", script}, Options(absl::Seconds(30), dir_template)));
+  ASSERT_OK_AND_ASSIGN(auto fetched, RunCommandOk({"sh", "-c", script}, Options(absl::Seconds(30), dir_template)));
   (void)RunCommand({"rm", "-rf", dir_template});
   EXPECT_EQ(absl::StripAsciiWhitespace(fetched), "served by web");
 }
@@ -476,15 +456,15 @@ TEST(RealNode, ClusterDnsServicesAndJobExitCodes) {
                                    "      restartPolicy: Never\n      containers:\n      - name: main\n        image: ",
                                    Env().Value("WERF_TESTBED_REAL_NODE_TEST_IMAGE"),
                                    "\n        imagePullPolicy: Never\n        command: [sh, -c, '", command, "']\n")));
-  ASSERT_OK_AND_ASSIGN(failed, WaitForJsonPath({"job", "client", ns.name()},
+  ASSERT_OK_AND_ASSIGN(auto failed, WaitForJsonPath({"job", "client", ns.name()},
                                                R"({.status.conditions[?(@.type=="Failed")].status})", "True",
                                                absl::Seconds(120)));
-  ASSERT_OK_AND_ASSIGN(terminated,
+  ASSERT_OK_AND_ASSIGN(auto terminated,
                        Kubectl({"get", "pods", "-n", ns.name(), "-l", "job-name=client", "-o",
                                 "jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode} "
                                 "{.items[0].status.containerStatuses[0].state.terminated.message}"}));
   EXPECT_EQ(absl::StripAsciiWhitespace(terminated), "3 fetched hello-service");
-  ASSERT_OK_AND_ASSIGN(logs, Kubectl({"logs", "job/client", "-n", ns.name()}));
+  ASSERT_OK_AND_ASSIGN(auto logs, Kubectl({"logs", "job/client", "-n", ns.name()}));
   EXPECT_THAT(logs, HasSubstr("Address: 10.96.0.1"));
   EXPECT_THAT(logs, HasSubstr("hello-service"));
 }
@@ -496,7 +476,7 @@ TEST(RealNode, MemoryLimitIsEnforced) {
   // tail keeps a line without end in memory: far beyond the 32 MiB limit.
   ASSERT_OK(ApplyYaml(RealNodePodYaml(ns.name(), "hog", "head -c 500m /dev/zero | tail", "{}",
                                       "{limits: {memory: 32Mi}}")));
-  ASSERT_OK_AND_ASSIGN(reason, WaitForJsonPath({"pod", "hog", ns.name()},
+  ASSERT_OK_AND_ASSIGN(auto reason, WaitForJsonPath({"pod", "hog", ns.name()},
                                                "{.status.containerStatuses[0].state.terminated.reason}", "OOMKilled",
                                                absl::Seconds(90)));
   EXPECT_EQ(reason, "OOMKilled");
@@ -572,7 +552,7 @@ TEST(RealNodeDown, DownLeavesNothingBehind) {
   }
   if (!HasRealNode()) {
     // The fixture's test bed came up without the node (WERF_TESTBED_REAL_NODE=auto): still stop it.
-    ASSERT_OK_AND_ASSIGN(down, RunCommand({TestbedScript(), "down"}, Options(absl::Seconds(120))));
+    ASSERT_OK_AND_ASSIGN(auto down, RunCommand({TestbedScript(), "down"}, Options(absl::Seconds(120))));
     ASSERT_EQ(down.exit_code, 0) << down.err;
     GTEST_SKIP() << "this test bed has no real node; stopped it";
   }
@@ -607,7 +587,7 @@ TEST(RealNodeDown, DownLeavesNothingBehind) {
   EXPECT_THAT(host_mounts_before, Not(HasSubstr(state + "/node")));
   EXPECT_THAT(NodeLikeChains(HostIptablesChains()), ElementsAre());
 
-  ASSERT_OK_AND_ASSIGN(down, RunCommand({TestbedScript(), "down"}, Options(absl::Seconds(120))));
+  ASSERT_OK_AND_ASSIGN(auto down, RunCommand({TestbedScript(), "down"}, Options(absl::Seconds(120))));
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_THAT(down.err, Not(HasSubstr("WARNING"))) << down.err;
 
