@@ -13,8 +13,8 @@
 //   and goes when an update leaves it none;
 // - Update keeps the stored status and the status subresource changes only status;
 // - List and Watch filter by namespace, label selectors (equality- and set-based,
-//   parsed by libs/kube/label_selector.h) and metadata.name / metadata.namespace
-//   field selectors; List pages by `limit`;
+//   parsed by libs/kube/label_selector.h) and metadata.name / metadata.namespace /
+//   type (a Secret's) field selectors; List pages by `limit`;
 // - Watch streams ADDED / MODIFIED / DELETED events of the writes made through the
 //   fake (or Seed), from the resourceVersion asked for, so an Informer runs on it.
 // What it does not: admission, defaulting, validation, field ownership (Apply is a

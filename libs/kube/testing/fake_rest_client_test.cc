@@ -88,6 +88,14 @@ TEST_F(FakeRestClientTest, ListsByNamespaceAndLabelsAndPages) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(api_.List(resources::kConfigMaps, "", {.field_selector = "metadata.name in (a)"}).status().code(),
             absl::StatusCode::kUnimplemented);
+  // A Secret's type, as the controller's Secret informer skips Helm's release Secrets.
+  json release = ConfigMap("n", "release");
+  release["type"] = "helm.sh/release.v1";
+  fake_->Seed(resources::kSecrets, release);
+  EXPECT_THAT(Names(api_.ListAll(resources::kSecrets, "n", {.field_selector = "type!=helm.sh/release.v1"})->items),
+              ElementsAre("secret"));
+  EXPECT_THAT(Names(api_.ListAll(resources::kSecrets, "n", {.field_selector = "type=helm.sh/release.v1"})->items),
+              ElementsAre("release"));
 
   absl::StatusOr<ListResult> page = api_.List(resources::kConfigMaps, "", {.limit = 3});
   ASSERT_TRUE(page.ok()) << page.status();

@@ -84,9 +84,9 @@ absl::StatusOr<Selection> Selection::Create(absl::string_view label_selector, ab
   absl::StatusOr<std::vector<Requirement>> fields = ParseFieldSelector(field_selector);
   if (!fields.ok()) return fields.status();
   for (const Requirement& field : *fields) {
-    if (field.key != "metadata.name" && field.key != "metadata.namespace") {
+    if (field.key != "metadata.name" && field.key != "metadata.namespace" && field.key != "type") {
       return absl::UnimplementedError(absl::StrCat(
-          "the fake API server selects fields metadata.name and metadata.namespace only, not ", field.key));
+          "the fake API server selects fields metadata.name, metadata.namespace and type only, not ", field.key));
     }
   }
   Selection selection;
@@ -96,7 +96,12 @@ absl::StatusOr<Selection> Selection::Create(absl::string_view label_selector, ab
 }
 
 bool Selection::Selects(const json& object) const {
-  const bool fields = Matches(fields_, [&](const std::string& key) {
+  const bool fields = Matches(fields_, [&](const std::string& key) -> std::optional<std::string> {
+    if (key == "type") {
+      const auto type = object.find("type");
+      if (type == object.end() || !type->is_string()) return std::nullopt;
+      return type->get<std::string>();
+    }
     return Metadata(object, key == "metadata.name" ? "name" : "namespace");
   });
   if (!fields) return false;
