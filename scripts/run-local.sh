@@ -60,18 +60,13 @@ demo_namespace() { # demo_namespace: the namespace of the samples, placed on the
     kubectl apply -f - >/dev/null
 }
 
-# forward TARGET PORT: `kubectl port-forward` to a local port the kernel picks; sets fwd_port.
+# forward TARGET PORT: scripts/lib/port_forward.sh in werf-operator-system; sets fwd_port.
+source "$root/scripts/lib/port_forward.sh"
 forward() {
-  local out=$run_dir/port-forward-$2.log
-  kubectl port-forward -n werf-operator-system "$1" ":$2" >"$out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do
-    fwd_port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$out")
-    [ -n "$fwd_port" ] && return 0
-    sleep 0.1
-  done
-  cat "$out" >&2
-  exit 1
+  local started=0
+  port_forward werf-operator-system "$1" "$2" "$run_dir/port-forward-$2.log" || started=$?
+  pids+=("$fwd_pid")
+  ((started == 0)) || exit 1
 }
 
 install_on_the_real_node() {

@@ -1,77 +1,33 @@
-// The hub over real gRPC streams in process: workers are plain gRPC clients.
+// The hub over real gRPC streams in process: the workers are FakeHubWorkers
+// (testing/fake_hub_worker.h), each a plain gRPC stream.
 #include "libs/hub/hub_service.h"
 
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_server.h"
 #include "libs/common/testing/fake_clock.h"
+#include "libs/common/testing/status_testing.h"
+#include "libs/hub/testing/fake_hub_worker.h"
 
 namespace werf::hub {
 namespace {
 
-// One worker's stream, read on a background thread.
-class FakeWorker {
- public:
-  FakeWorker(const std::string& address, const std::string& id, pb::WorkerKind kind) {
-    stub_ = pb::HubService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-    stream_ = stub_->Connect(&context_);
-    pb::ConnectRequest hello;
-    hello.mutable_hello()->set_worker_id(id);
-    hello.mutable_hello()->set_kind(kind);
-    stream_->Write(hello);
-    reader_ = std::thread([this] {
-      pb::ConnectResponse message;
-      while (stream_->Read(&message)) {
-        absl::MutexLock lock(&mu_);
-        received_.push_back(message);
-      }
-    });
-  }
-  ~FakeWorker() { Close(); }
+using ::werf::hub::testing::FakeHubWorker;
 
-  void Close() {
-    if (closed_) return;
-    closed_ = true;
-    context_.TryCancel();
-    reader_.join();
-  }
-  void Send(const pb::ConnectRequest& message) { stream_->Write(message); }
+constexpr absl::Duration kWait = absl::Seconds(10);
 
-  // Messages of a kind received so far.
-  std::vector<pb::ConnectResponse> Received(pb::ConnectResponse::MessageCase kind) {
-    absl::MutexLock lock(&mu_);
-    std::vector<pb::ConnectResponse> out;
-    for (const auto& m : received_) {
-      if (m.message_case() == kind) out.push_back(m);
-    }
-    return out;
-  }
-  bool WaitFor(pb::ConnectResponse::MessageCase kind, size_t count) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (Received(kind).size() >= count) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<pb::HubService::Stub> stub_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::ConnectRequest, pb::ConnectResponse>> stream_;
-  std::thread reader_;
-  bool closed_ = false;
-  absl::Mutex mu_;
-  std::vector<pb::ConnectResponse> received_;
-};
+// A worker that sends the hello and then only what its test gives it (no heartbeat
+// answers), so what the hub handles is exactly what each test sends. Every test here
+// ends well inside the hub's three-interval silence cut-off (3 s at its 1 s interval).
+FakeHubWorker::Options Worker(const std::string& id, pb::WorkerKind kind) {
+  return {.worker_id = id, .kind = kind, .answer_heartbeats = false};
+}
 
 class HubServiceTest : public ::testing::Test {
  protected:
@@ -126,11 +82,11 @@ std::map<std::string, pb::TrackRepository> Repositories(int count) {
 }
 
 TEST_F(HubServiceTest, EachRepositoryGoesToExactlyOnePollerAndMovesWhenItLeaves) {
-  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
-  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
+  FakeHubWorker a(address(), Worker("poller-a", pb::WORKER_KIND_POLLER));
+  FakeHubWorker b(address(), Worker("poller-b", pb::WORKER_KIND_POLLER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
   hub_->SetRepositories(Repositories(40));
-  ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 1));
+  ASSERT_OK(a.WaitForCount(pb::ConnectResponse::kTrack, 1, kWait));
   absl::SleepFor(absl::Milliseconds(300));
   const size_t on_a = a.Received(pb::ConnectResponse::kTrack).size();
   const size_t on_b = b.Received(pb::ConnectResponse::kTrack).size();
@@ -153,14 +109,15 @@ TEST_F(HubServiceTest, EachRepositoryGoesToExactlyOnePollerAndMovesWhenItLeaves)
   }
   b.Close();
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
-  ASSERT_TRUE(a.WaitFor(pb::ConnectResponse::kTrack, 40)) << "a takes b's share";
+  const absl::Status all_on_a = a.WaitForCount(pb::ConnectResponse::kTrack, 40, kWait);
+  ASSERT_TRUE(all_on_a.ok()) << "a takes b's share: " << all_on_a;
   EXPECT_EQ(a.Received(pb::ConnectResponse::kTrack).size(), 40u) << "and nothing of its own moves";
 }
 
 // An update names only the keys that changed; nothing else is sent, nothing else moves.
 TEST_F(HubServiceTest, UpdateRepositoriesTouchesOnlyTheKeysItNames) {
-  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
-  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
+  FakeHubWorker a(address(), Worker("poller-a", pb::WORKER_KIND_POLLER));
+  FakeHubWorker b(address(), Worker("poller-b", pb::WORKER_KIND_POLLER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
   std::map<std::string, std::optional<pb::TrackRepository>> initial;
   for (auto& [key, track] : Repositories(40)) initial.emplace(key, track);
@@ -189,7 +146,7 @@ TEST_F(HubServiceTest, UpdateRepositoriesTouchesOnlyTheKeysItNames) {
   EXPECT_EQ(messages(pb::ConnectResponse::kUntrack), 1u) << "the removed key only";
   EXPECT_THAT(hub_->OwnerOf(added.key()), ::testing::AnyOf("poller-a", "poller-b"));
   EXPECT_EQ(hub_->OwnerOf(removed), "");
-  FakeWorker& owner_of_changed = owners[changed.key()] == "poller-a" ? a : b;
+  FakeHubWorker& owner_of_changed = owners[changed.key()] == "poller-a" ? a : b;
   std::vector<pb::TrackRepository> updates;
   for (const pb::ConnectResponse& m : owner_of_changed.Received(pb::ConnectResponse::kTrack)) {
     if (m.track().key() == changed.key()) updates.push_back(m.track());
@@ -217,14 +174,14 @@ absl::Time NotBefore(const pb::ConnectResponse& message) {
 }
 
 TEST_F(HubServiceTest, ARegistryPauseOnePollerLearnsReachesEveryPoller) {
-  FakeWorker a(address(), "poller-a", pb::WORKER_KIND_POLLER);
-  FakeWorker b(address(), "poller-b", pb::WORKER_KIND_POLLER);
-  FakeWorker converger(address(), "converger", pb::WORKER_KIND_CONVERGER);
+  FakeHubWorker a(address(), Worker("poller-a", pb::WORKER_KIND_POLLER));
+  FakeHubWorker b(address(), Worker("poller-b", pb::WORKER_KIND_POLLER));
+  FakeHubWorker converger(address(), Worker("converger", pb::WORKER_KIND_CONVERGER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
   const absl::Time until = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 600);
   a.Send(Throttle("registry.example.com", until));
-  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 1));
+  ASSERT_OK(b.WaitForCount(pb::ConnectResponse::kThrottle, 1, kWait));
   std::vector<pb::ConnectResponse> on_b = b.Received(pb::ConnectResponse::kThrottle);
   EXPECT_EQ(on_b[0].throttle().registry(), "registry.example.com");
   EXPECT_EQ(NotBefore(on_b[0]), until);
@@ -233,10 +190,10 @@ TEST_F(HubServiceTest, ARegistryPauseOnePollerLearnsReachesEveryPoller) {
   b.Send(Throttle("registry.example.com", until));
   b.Send(Throttle("registry.example.com", until - absl::Seconds(30)));
   a.Send(Throttle("registry.example.com", until + absl::Seconds(60)));
-  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 2));
+  ASSERT_OK(b.WaitForCount(pb::ConnectResponse::kThrottle, 2, kWait));
   // A poller joining during the pause gets it before any assignment.
-  FakeWorker c(address(), "poller-c", pb::WORKER_KIND_POLLER);
-  ASSERT_TRUE(c.WaitFor(pb::ConnectResponse::kThrottle, 1));
+  FakeHubWorker c(address(), Worker("poller-c", pb::WORKER_KIND_POLLER));
+  ASSERT_OK(c.WaitForCount(pb::ConnectResponse::kThrottle, 1, kWait));
   EXPECT_EQ(NotBefore(c.Received(pb::ConnectResponse::kThrottle)[0]), until + absl::Seconds(60));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(b.Received(pb::ConnectResponse::kThrottle).size(), 2u);
@@ -246,7 +203,7 @@ TEST_F(HubServiceTest, ARegistryPauseOnePollerLearnsReachesEveryPoller) {
   // A pause is bounded, and one already over is dropped.
   a.Send(Throttle("other.example.com", absl::Now() + absl::Hours(1000)));
   a.Send(Throttle("past.example.com", absl::Now() - absl::Seconds(1)));
-  ASSERT_TRUE(b.WaitFor(pb::ConnectResponse::kThrottle, 3));
+  ASSERT_OK(b.WaitForCount(pb::ConnectResponse::kThrottle, 3, kWait));
   absl::SleepFor(absl::Milliseconds(300));
   on_b = b.Received(pb::ConnectResponse::kThrottle);
   ASSERT_EQ(on_b.size(), 3u);
@@ -255,23 +212,23 @@ TEST_F(HubServiceTest, ARegistryPauseOnePollerLearnsReachesEveryPoller) {
 }
 
 TEST_F(HubServiceTest, UnacknowledgedConvergeIsResentToAnotherConvergerWhenItsStreamEnds) {
-  auto first = std::make_unique<FakeWorker>(address(), "converger-1", pb::WORKER_KIND_CONVERGER);
+  auto first = std::make_unique<FakeHubWorker>(address(), Worker("converger-1", pb::WORKER_KIND_CONVERGER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
   pb::ConvergeRequest request;
   request.set_job_name("web-a-0123456789");
   hub_->SubmitConverge(request);
   hub_->SubmitConverge(request);  // idempotent by Job name
-  ASSERT_TRUE(first->WaitFor(pb::ConnectResponse::kConverge, 1));
+  ASSERT_OK(first->WaitForCount(pb::ConnectResponse::kConverge, 1, kWait));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(first->Received(pb::ConnectResponse::kConverge).size(), 1u);
-  FakeWorker second(address(), "converger-2", pb::WORKER_KIND_CONVERGER);
+  FakeHubWorker second(address(), Worker("converger-2", pb::WORKER_KIND_CONVERGER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 2));
   first->Close();
-  ASSERT_TRUE(second.WaitFor(pb::ConnectResponse::kConverge, 1));
+  ASSERT_OK(second.WaitForCount(pb::ConnectResponse::kConverge, 1, kWait));
   EXPECT_EQ(second.Received(pb::ConnectResponse::kConverge)[0].converge().job_name(), "web-a-0123456789");
   // Once the Job is observed the hub forgets it: a new converger gets nothing.
   hub_->ForgetConverge("web-a-0123456789");
-  FakeWorker third(address(), "converger-3", pb::WORKER_KIND_CONVERGER);
+  FakeHubWorker third(address(), Worker("converger-3", pb::WORKER_KIND_CONVERGER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 2));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_TRUE(third.Received(pb::ConnectResponse::kConverge).empty());
@@ -281,12 +238,12 @@ TEST_F(HubServiceTest, NewStreamThatOvertakesItsOldOneGetsEveryAssignmentAgain) 
   // A poller whose connection broke reconnects with the same worker id before the
   // hub noticed the old stream end. The new stream starts with no assignments (a
   // worker drops its work on a new stream), so the hub must send them all again.
-  auto old_stream = std::make_unique<FakeWorker>(address(), "poller-a", pb::WORKER_KIND_POLLER);
+  auto old_stream = std::make_unique<FakeHubWorker>(address(), Worker("poller-a", pb::WORKER_KIND_POLLER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1));
   hub_->SetRepositories(Repositories(5));
-  ASSERT_TRUE(old_stream->WaitFor(pb::ConnectResponse::kTrack, 5));
-  FakeWorker new_stream(address(), "poller-a", pb::WORKER_KIND_POLLER);
-  ASSERT_TRUE(new_stream.WaitFor(pb::ConnectResponse::kTrack, 5))
+  ASSERT_OK(old_stream->WaitForCount(pb::ConnectResponse::kTrack, 5, kWait));
+  FakeHubWorker new_stream(address(), Worker("poller-a", pb::WORKER_KIND_POLLER));
+  ASSERT_TRUE(new_stream.WaitForCount(pb::ConnectResponse::kTrack, 5, kWait).ok())
       << "the overtaking stream got " << new_stream.Received(pb::ConnectResponse::kTrack).size()
       << " of 5 assignments";
   old_stream->Close();  // the old stream's end must not take the work away again
@@ -302,7 +259,7 @@ TEST_F(HubServiceTest, ForgettingABundleDropsItsPendingConverges) {
   request.mutable_bundle()->set_uid("uid-1");
   hub_->SubmitConverge(request);  // no converger yet: pending
   hub_->ForgetConvergesOfBundle("uid-1");
-  FakeWorker converger(address(), "converger-1", pb::WORKER_KIND_CONVERGER);
+  FakeHubWorker converger(address(), Worker("converger-1", pb::WORKER_KIND_CONVERGER));
   ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_TRUE(converger.Received(pb::ConnectResponse::kConverge).empty());
@@ -310,10 +267,84 @@ TEST_F(HubServiceTest, ForgettingABundleDropsItsPendingConverges) {
 
 TEST_F(HubServiceTest, StandbyRefusesStreamsAndFirstMessageMustBeHello) {
   hub_->SetServing(false);
-  FakeWorker refused(address(), "poller-x", pb::WORKER_KIND_POLLER);
+  FakeHubWorker refused(address(), Worker("poller-x", pb::WORKER_KIND_POLLER));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(hub_->ConnectedWorkers(pb::WORKER_KIND_POLLER), 0);
   EXPECT_TRUE(refused.Received(pb::ConnectResponse::kWelcome).empty());
+}
+
+// The hub reading a FakeClock: time moves only when the test says, while the hub's
+// ticker still runs each real second, so every step below waits a tick or two of
+// real time for the hub to act on the time it reads.
+class HubServiceOnAFakeClockTest : public HubServiceTest {
+ protected:
+  // Long enough that nothing here is cut off for silence unless the test means it.
+  HubServiceImpl::Options HubOptions() const override {
+    return {.controller_id = "test", .heartbeat_interval = absl::Minutes(1), .ack_timeout = absl::Seconds(30)};
+  }
+  common::Clock& HubClock() override { return fake_clock_; }
+
+  // Two real ticks of the hub's ticker: whatever the hub does at the current fake
+  // time has been done.
+  static void LetTheHubTick() { absl::SleepFor(absl::Milliseconds(2200)); }
+};
+
+TEST_F(HubServiceOnAFakeClockTest, ConvergeIsResentOnlyWhileUnacknowledgedPastTheAckTimeout) {
+  FakeHubWorker converger(address(), Worker("converger-1", pb::WORKER_KIND_CONVERGER));
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_CONVERGER, 1));
+  pb::ConvergeRequest request;
+  request.set_job_name("web-a-0123456789");
+  request.mutable_bundle()->set_uid("uid-1");
+  hub_->SubmitConverge(request);
+  ASSERT_OK(converger.WaitForCount(pb::ConnectResponse::kConverge, 1, kWait));
+
+  fake_clock_.Advance(absl::Seconds(29));
+  LetTheHubTick();
+  EXPECT_EQ(converger.Received(pb::ConnectResponse::kConverge).size(), 1u)
+      << "resent before the 30 s acknowledgement timeout";
+
+  fake_clock_.Advance(absl::Seconds(2));
+  ASSERT_OK(converger.WaitForCount(pb::ConnectResponse::kConverge, 2, kWait));
+  const pb::ConnectResponse resent = converger.Received(pb::ConnectResponse::kConverge)[1];
+  EXPECT_EQ(resent.converge().job_name(), "web-a-0123456789");
+
+  pb::ConnectRequest ack;
+  ack.mutable_ack()->set_sequence(resent.sequence());
+  ack.mutable_ack()->set_accepted(true);
+  ASSERT_TRUE(converger.Send(ack));
+  absl::SleepFor(absl::Milliseconds(300));  // the hub reads the ack
+  fake_clock_.Advance(absl::Minutes(2));
+  LetTheHubTick();
+  EXPECT_EQ(converger.Received(pb::ConnectResponse::kConverge).size(), 2u)
+      << "an acknowledged converge was sent again";
+}
+
+TEST_F(HubServiceOnAFakeClockTest, AWorkerSilentForThreeHeartbeatIntervalsIsCutOff) {
+  FakeHubWorker silent(address(), Worker("poller-silent", pb::WORKER_KIND_POLLER));
+  FakeHubWorker answering(address(), {.worker_id = "poller-answering",
+                                      .kind = pb::WORKER_KIND_POLLER,
+                                      .answer_heartbeats = true});
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 2));
+  // Three heartbeat intervals: each sends a heartbeat to both, and only one answers.
+  for (size_t beat = 1; beat <= 3; ++beat) {
+    fake_clock_.Advance(absl::Minutes(1));
+    ASSERT_OK(answering.WaitForCount(pb::ConnectResponse::kHeartbeat, beat, kWait));
+    ASSERT_OK(silent.WaitForCount(pb::ConnectResponse::kHeartbeat, beat, kWait));
+    absl::SleepFor(absl::Milliseconds(300));  // the hub reads the answer
+  }
+  LetTheHubTick();
+  EXPECT_EQ(hub_->ConnectedWorkers(pb::WORKER_KIND_POLLER), 2)
+      << "silent for exactly three intervals is not yet too long";
+  const pb::Heartbeat first = answering.Received(pb::ConnectResponse::kHeartbeat)[0].heartbeat();
+  EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToMilliseconds(first.sent_at()),
+            absl::ToUnixMillis(absl::FromUnixSeconds(1700000000) + absl::Minutes(1)))
+      << "heartbeats carry the hub's clock";
+
+  fake_clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(WaitForWorkers(pb::WORKER_KIND_POLLER, 1)) << "the silent worker was kept";
+  pb::ConnectRequest report;
+  report.mutable_heartbeat();
+  EXPECT_TRUE(answering.Send(report)) << "the answering worker's stream was closed too";
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 #include "libs/kube/api_error.h"
 
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/status_context.h"
 
 namespace werf::kube {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 std::string StatusBody(int code, const std::string& reason, const std::string& message) {
   return R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":")" + message +
@@ -32,6 +36,22 @@ TEST_P(ApiErrorTest, MapsCodeKeepsReasonAndMessage) {
   EXPECT_TRUE(c.predicate(status));
   EXPECT_THAT(status.message(), HasSubstr("GET /api/v1/x"));
   EXPECT_THAT(status.message(), HasSubstr("the thing went wrong"));
+}
+
+// Callers add context on the way up (common::WithContext); the classification must survive it,
+// or a 403 several frames up reads as an unknown error.
+TEST_P(ApiErrorTest, ClassificationSurvivesContext) {
+  const Case& c = GetParam();
+  const absl::Status wrapped = common::WithContext(
+      common::WithContext(StatusFromApiResponse(c.http, StatusBody(c.http, c.reason, "no"), "GET /api/v1/x"),
+                          "reading Secret ns/s"),
+      "loading the values key");
+  EXPECT_EQ(wrapped.code(), c.code);
+  EXPECT_EQ(KubernetesReason(wrapped), c.reason);
+  EXPECT_EQ(HttpCode(wrapped), c.http);
+  EXPECT_TRUE(c.predicate(wrapped));
+  EXPECT_THAT(std::string(wrapped.message()),
+              StartsWith("loading the values key: reading Secret ns/s: GET /api/v1/x"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -62,6 +82,7 @@ TEST(ApiErrorTest, NonStatusBodyKeepsBoundedExcerptAndDefaultReason) {
   EXPECT_EQ(KubernetesReason(status), "ServiceUnavailable");
   EXPECT_LT(status.message().size(), 400u);
   EXPECT_EQ(RetryAfter(status), absl::Seconds(7));
+  EXPECT_EQ(RetryAfter(common::WithContext(status, "GET /readyz of the API server")), absl::Seconds(7));
 }
 
 TEST(ApiErrorTest, OtherStatusesCarryNoReason) {

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_context.h"
 
 ABSL_FLAG(double, kube_api_qps, 50,
           "Kubernetes API requests per second on average (a client-side token bucket, as "
@@ -31,13 +32,11 @@ absl::StatusOr<RestOptions> RestOptionsFromFlags() {
 absl::StatusOr<std::shared_ptr<RestClient>> RestClientFromFlags(ClusterConfig config) {
   absl::StatusOr<RestOptions> options = RestOptionsFromFlags();
   if (!options.ok()) {
-    return absl::Status(options.status().code(),
-                        absl::StrCat("invalid Kubernetes client flags: ", options.status().message()));
+    return common::WithContext(options.status(), "invalid Kubernetes client flags");
   }
   absl::StatusOr<std::shared_ptr<RestClient>> client = RestClient::Create(std::move(config), *options);
   if (!client.ok()) {
-    return absl::Status(client.status().code(),
-                        absl::StrCat("cannot create the Kubernetes client: ", client.status().message()));
+    return common::WithContext(client.status(), "cannot create the Kubernetes client");
   }
   return client;
 }

@@ -98,12 +98,4 @@ ErrorDetails GetErrorDetails(const absl::Status& status) {
 
 ErrorReason ClassifyError(const absl::Status& status) { return GetErrorDetails(status).reason; }
 
-absl::Status AnnotateError(const absl::Status& status, absl::string_view context) {
-  if (status.ok()) return status;
-  absl::Status annotated(status.code(), absl::StrCat(context, ": ", status.message()));
-  status.ForEachPayload(
-      [&annotated](absl::string_view url, const absl::Cord& payload) { annotated.SetPayload(url, payload); });
-  return annotated;
-}
-
 }  // namespace werf::oci

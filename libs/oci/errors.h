@@ -1,6 +1,8 @@
 // How the registry client reports failures: an absl::Status whose message names
 // the registry and repository and says what to do, plus machine-readable details
-// in status payloads, so callers classify without parsing messages.
+// in status payloads, so callers classify without parsing messages. Context is
+// added on the way up with common::WithContext (libs/common/status_context.h),
+// which keeps the payloads; a status rebuilt from code and message loses them.
 //
 //   absl::StatusOr<TagListResult> tags = client.ListTags(repository, access);
 //   if (!tags.ok()) {
@@ -50,9 +52,6 @@ ErrorDetails GetErrorDetails(const absl::Status& status);
 
 // Shorthand for GetErrorDetails(status).reason.
 ErrorReason ClassifyError(const absl::Status& status);
-
-// The same error with `context` prepended to its message, details kept.
-absl::Status AnnotateError(const absl::Status& status, absl::string_view context);
 
 }  // namespace werf::oci
 

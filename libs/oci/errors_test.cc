@@ -4,19 +4,20 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libs/oci/digest.h"
+#include "libs/common/status_context.h"
 #include "libs/common/testing/status_testing.h"
+#include "libs/oci/digest.h"
 
 namespace werf::oci {
 namespace {
 
 using ::werf::status_testing::Message;
 
-TEST(ErrorsTest, DetailsSurviveAnnotation) {
+TEST(ErrorsTest, DetailsSurviveContext) {
   const absl::Time retry = absl::FromUnixSeconds(1700000123);
   absl::Status status = MakeError(absl::StatusCode::kResourceExhausted, "slow down",
                                   {.reason = ErrorReason::kRateLimited, .http_status = 429, .retry_after = retry});
-  status = AnnotateError(status, "list tags of docker.io/library/nginx");
+  status = common::WithContext(status, "list tags of docker.io/library/nginx");
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(Message(status), "list tags of docker.io/library/nginx: slow down");
   const ErrorDetails details = GetErrorDetails(status);

@@ -1,6 +1,7 @@
 #include "libs/oci/header_lexer.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace werf::oci::internal {
 namespace {
@@ -93,6 +94,11 @@ std::optional<absl::string_view> HeaderLexer::Until(char c) {
   const absl::string_view value = text_.substr(pos_, end - pos_);
   pos_ = end;
   return value;
+}
+
+absl::Status HeaderLexer::Malformed(absl::string_view header, absl::string_view expected) const {
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed ", header, " header: expected ", expected, " at offset ", pos_));
 }
 
 }  // namespace werf::oci::internal

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace werf::oci::internal {
@@ -42,6 +43,10 @@ class HeaderLexer {
 
   // Characters up to (not including) `c`, consumed; nullopt when `c` never comes.
   std::optional<absl::string_view> Until(char c);
+
+  // The error of every parser built on the lexer: InvalidArgument "malformed <header>
+  // header: expected <expected> at offset <position()>", the offset where the grammar broke.
+  absl::Status Malformed(absl::string_view header, absl::string_view expected) const;
 
  private:
   absl::string_view text_;

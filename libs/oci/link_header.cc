@@ -15,10 +15,7 @@ namespace {
 
 using internal::HeaderLexer;
 
-absl::Status Malformed(const HeaderLexer& lexer, absl::string_view expected) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("malformed Link header: expected ", expected, " at offset ", lexer.position()));
-}
+constexpr absl::string_view kHeader = "Link";  // in Malformed's messages
 
 bool IsValidTarget(absl::string_view target) {
   for (char c : target) {
@@ -34,13 +31,13 @@ absl::Status ParseParameters(HeaderLexer& lexer, LinkValue& link) {
     if (!lexer.Consume(';')) return absl::OkStatus();
     lexer.SkipWhitespace();
     const std::string name = absl::AsciiStrToLower(lexer.Token());
-    if (name.empty()) return Malformed(lexer, "a parameter name after ';'");
+    if (name.empty()) return lexer.Malformed(kHeader, "a parameter name after ';'");
     lexer.SkipWhitespace();
     std::string value;
     if (lexer.Consume('=')) {
       lexer.SkipWhitespace();
       std::optional<std::string> parsed = lexer.ParameterValue();
-      if (!parsed.has_value()) return Malformed(lexer, "a token or a terminated quoted string");
+      if (!parsed.has_value()) return lexer.Malformed(kHeader, "a token or a terminated quoted string");
       value = *std::move(parsed);
     }
     link.params.emplace(name, std::move(value));
@@ -68,16 +65,16 @@ absl::StatusOr<std::vector<LinkValue>> ParseLinkHeader(absl::string_view header)
   while (true) {
     lexer.SkipWhitespaceAndCommas();
     if (lexer.AtEnd()) break;
-    if (!lexer.Consume('<')) return Malformed(lexer, "'<' starting a link target");
+    if (!lexer.Consume('<')) return lexer.Malformed(kHeader, "'<' starting a link target");
     std::optional<absl::string_view> target = lexer.Until('>');
-    if (!target.has_value()) return Malformed(lexer, "'>' closing the link target");
-    if (!IsValidTarget(*target)) return Malformed(lexer, "a link target without spaces or control characters");
+    if (!target.has_value()) return lexer.Malformed(kHeader, "'>' closing the link target");
+    if (!IsValidTarget(*target)) return lexer.Malformed(kHeader, "a link target without spaces or control characters");
     lexer.Consume('>');
     LinkValue link;
     link.target = std::string(*target);
     RETURN_IF_ERROR(ParseParameters(lexer, link));
     lexer.SkipWhitespace();
-    if (!lexer.AtEnd() && lexer.Peek() != ',') return Malformed(lexer, "';' or ',' after a link");
+    if (!lexer.AtEnd() && lexer.Peek() != ',') return lexer.Malformed(kHeader, "';' or ',' after a link");
     links.push_back(std::move(link));
   }
   return links;

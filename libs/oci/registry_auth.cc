@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/oci/errors.h"
 #include "libs/oci/registry_errors.h"
@@ -170,7 +171,8 @@ absl::StatusOr<std::string> RegistryAuth::FetchToken(const AuthTarget& target, c
 
   absl::StatusOr<http::HttpResponse> response = send(request);
   if (!response.ok()) {
-    return AnnotateError(response.status(), absl::StrCat("token service ", realm_for_messages, " of ", registry));
+    return common::WithContext(response.status(),
+                               absl::StrCat("token service ", realm_for_messages, " of ", registry));
   }
   const std::string summary = RegistryErrorSummary(response->body);
   const std::string phrase =

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/http/curl_http_client.h"
 #include "libs/oci/ca_bundle.h"
@@ -263,7 +264,7 @@ absl::StatusOr<http::HttpResponse> RegistryClient::Execute(Call& call, http::Htt
 absl::StatusOr<TagListResult> RegistryClient::ListTags(const RepositoryRef& repository, const RegistryAccess& access,
                                                        absl::string_view if_none_match) {
   Call call(repository, access, absl::StrCat("list tags of ", repository.ToString()));
-  auto fail = [&call](const absl::Status& status) { return AnnotateError(status, call.operation); };
+  auto fail = [&call](const absl::Status& status) { return common::WithContext(status, call.operation); };
   if (absl::Status started = StartCall(call); !started.ok()) return fail(started);
 
   const std::string list_path = absl::StrCat("/v2/", repository.path(), "/tags/list");
@@ -354,7 +355,7 @@ absl::StatusOr<TagListResult> RegistryClient::ListTags(const RepositoryRef& repo
 absl::StatusOr<DigestResult> RegistryClient::GetDigest(const RepositoryRef& repository, const RegistryAccess& access,
                                                        absl::string_view tag) {
   Call call(repository, access, absl::StrCat("get the digest of ", repository.ToString(), ":", tag));
-  auto fail = [&call](const absl::Status& status) { return AnnotateError(status, call.operation); };
+  auto fail = [&call](const absl::Status& status) { return common::WithContext(status, call.operation); };
   if (absl::Status valid = ValidateTag(tag); !valid.ok()) return fail(valid);
   call.error_context.tag = std::string(tag);
   if (absl::Status started = StartCall(call); !started.ok()) return fail(started);
@@ -397,7 +398,7 @@ absl::StatusOr<ManifestResult> RegistryClient::GetManifest(const RepositoryRef& 
                                                            const RegistryAccess& access,
                                                            absl::string_view reference) {
   Call call(repository, access, absl::StrCat("get the manifest ", repository.ToString(), "@", reference));
-  auto fail = [&call](const absl::Status& status) { return AnnotateError(status, call.operation); };
+  auto fail = [&call](const absl::Status& status) { return common::WithContext(status, call.operation); };
   const bool by_digest = absl::StrContains(reference, ":");
   if (absl::Status valid = by_digest ? ValidateDigest(reference) : ValidateTag(reference); !valid.ok()) {
     return fail(valid);

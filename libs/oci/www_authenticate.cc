@@ -16,10 +16,7 @@ namespace {
 
 using internal::HeaderLexer;
 
-absl::Status Malformed(const HeaderLexer& lexer, absl::string_view expected) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("malformed WWW-Authenticate header: expected ", expected, " at offset ", lexer.position()));
-}
+constexpr absl::string_view kHeader = "WWW-Authenticate";  // in Malformed's messages
 
 // True when a token68 starts here: the token68 must be the whole rest of the
 // challenge, so "realm=x" (a parameter) is not one but "abc==" is.
@@ -43,14 +40,14 @@ absl::Status ParseParameters(HeaderLexer& lexer, AuthChallenge& challenge) {
   do {
     const std::string name = absl::AsciiStrToLower(lexer.Token());
     lexer.SkipWhitespace();
-    if (name.empty() || !lexer.Consume('=')) return Malformed(lexer, "name=value");
+    if (name.empty() || !lexer.Consume('=')) return lexer.Malformed(kHeader, "name=value");
     lexer.SkipWhitespace();
     std::optional<std::string> value = lexer.ParameterValue();
-    if (!value.has_value()) return Malformed(lexer, "a token or a terminated quoted string");
+    if (!value.has_value()) return lexer.Malformed(kHeader, "a token or a terminated quoted string");
     challenge.params.emplace(name, *std::move(value));
     lexer.SkipWhitespace();
     if (lexer.AtEnd()) return absl::OkStatus();
-    if (lexer.Peek() != ',') return Malformed(lexer, "',' between parameters");
+    if (lexer.Peek() != ',') return lexer.Malformed(kHeader, "',' between parameters");
     lexer.SkipWhitespaceAndCommas();
   } while (!lexer.AtEnd() && ParameterFollows(lexer));
   return absl::OkStatus();
@@ -75,10 +72,10 @@ absl::StatusOr<std::vector<AuthChallenge>> ParseWwwAuthenticate(absl::string_vie
     if (lexer.AtEnd()) break;
     AuthChallenge challenge;
     challenge.scheme = absl::AsciiStrToLower(lexer.Token());
-    if (challenge.scheme.empty()) return Malformed(lexer, "an auth-scheme");
+    if (challenge.scheme.empty()) return lexer.Malformed(kHeader, "an auth-scheme");
     const bool had_space = lexer.SkipWhitespace();
     if (!lexer.AtEnd() && lexer.Peek() != ',') {
-      if (!had_space) return Malformed(lexer, "a space after the auth-scheme");
+      if (!had_space) return lexer.Malformed(kHeader, "a space after the auth-scheme");
       if (Token68Follows(lexer)) {
         challenge.token68 = std::string(lexer.Token68());
         lexer.SkipWhitespace();

@@ -9,22 +9,21 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
-#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_server.h"
+#include "libs/common/testing/status_testing.h"
 #include "libs/hub/hub_service.h"
 #include "libs/hub/job_labels.h"
+#include "libs/hub/testing/fake_hub_worker.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
 #include "libs/kube/testing/fake_rest_client.h"
@@ -36,6 +35,7 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
+using ::werf::hub::testing::FakeHubWorker;
 
 constexpr char kNamespace[] = "prod";
 constexpr char kRepository[] = "registry.example.com/apps/web";
@@ -68,60 +68,6 @@ bool HasFinalizer(const json& bundle) {
   const json finalizers = bundle["metadata"].value("finalizers", json::array());
   return std::find(finalizers.begin(), finalizers.end(), kFinalizer) != finalizers.end();
 }
-
-// A worker's stream to the hub over in-process gRPC: records what the hub sends and
-// answers its heartbeats, so the hub keeps it.
-class FakeWorker {
- public:
-  FakeWorker(const std::string& address, const std::string& id, pb::WorkerKind kind)
-      : stub_(pb::HubService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {
-    stream_ = stub_->Connect(&context_);
-    pb::ConnectRequest hello;
-    hello.mutable_hello()->set_worker_id(id);
-    hello.mutable_hello()->set_kind(kind);
-    stream_->Write(hello);
-    // The only writer after the hello: gRPC allows one Write in flight.
-    reader_ = std::thread([this] {
-      pb::ConnectResponse message;
-      while (stream_->Read(&message)) {
-        if (message.has_heartbeat()) {
-          pb::ConnectRequest beat;
-          beat.mutable_heartbeat();
-          stream_->Write(beat);
-        }
-        absl::MutexLock lock(&mu_);
-        received_.push_back(message);
-      }
-    });
-  }
-  ~FakeWorker() {
-    context_.TryCancel();
-    reader_.join();
-  }
-
-  // The first message received (within kDeadline) that `matches`.
-  std::optional<pb::ConnectResponse> Await(const std::function<bool(const pb::ConnectResponse&)>& matches) {
-    const absl::Time deadline = absl::Now() + kDeadline;
-    while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu_);
-        for (const pb::ConnectResponse& message : received_) {
-          if (matches(message)) return message;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return std::nullopt;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<pb::HubService::Stub> stub_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::ConnectRequest, pb::ConnectResponse>> stream_;
-  std::thread reader_;
-  absl::Mutex mu_;
-  std::vector<pb::ConnectResponse> received_ ABSL_GUARDED_BY(mu_);
-};
 
 class ControllerTest : public ::testing::Test {
  protected:
@@ -167,7 +113,8 @@ class ControllerTest : public ::testing::Test {
     ASSERT_TRUE(serving_.WaitForNotificationWithTimeout(kDeadline)) << "the controller's caches never synced";
   }
 
-  // Serves the hub on a free loopback port, for FakeWorkers.
+  // Serves the hub on a free loopback port, for FakeHubWorkers (which answer its heartbeats,
+  // so it keeps them).
   std::string ServeHub() {
     absl::StatusOr<std::unique_ptr<common::GrpcServer>> server =
         common::GrpcServer::Start({.address = "127.0.0.1:0", .services = {hub_.get()}});
@@ -221,7 +168,7 @@ class ControllerTest : public ::testing::Test {
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<hub::HubServiceImpl> hub_;
   std::unique_ptr<common::GrpcServer> server_;
-  std::vector<std::unique_ptr<FakeWorker>> workers_;
+  std::vector<std::unique_ptr<FakeHubWorker>> workers_;
   absl::Notification serving_;
 };
 
@@ -389,10 +336,12 @@ TEST_F(ControllerTest, APolledTagIsChosenSentToAConvergerAndItsResultRecorded) {
   ASSERT_NO_FATAL_FAILURE(StartController());
   const std::string address = ServeHub();
   ASSERT_FALSE(address.empty());
-  workers_.push_back(std::make_unique<FakeWorker>(address, "poller-1", pb::WORKER_KIND_POLLER));
-  FakeWorker& poller = *workers_.back();
-  workers_.push_back(std::make_unique<FakeWorker>(address, "converger-1", pb::WORKER_KIND_CONVERGER));
-  FakeWorker& converger = *workers_.back();
+  workers_.push_back(std::make_unique<FakeHubWorker>(
+      address, FakeHubWorker::Options{.worker_id = "poller-1", .kind = pb::WORKER_KIND_POLLER}));
+  FakeHubWorker& poller = *workers_.back();
+  workers_.push_back(std::make_unique<FakeHubWorker>(
+      address, FakeHubWorker::Options{.worker_id = "converger-1", .kind = pb::WORKER_KIND_CONVERGER}));
+  FakeHubWorker& converger = *workers_.back();
   const absl::Time deadline = absl::Now() + kDeadline;
   while ((hub_->ConnectedWorkers(pb::WORKER_KIND_POLLER) != 1 ||
           hub_->ConnectedWorkers(pb::WORKER_KIND_CONVERGER) != 1) &&
@@ -404,10 +353,10 @@ TEST_F(ControllerTest, APolledTagIsChosenSentToAConvergerAndItsResultRecorded) {
   const std::string uid = CreateBundle(Bundle("web"))["metadata"].value("uid", "");
 
   // The hub gives the bundle's repository to the poller, at the spec's interval.
-  std::optional<pb::ConnectResponse> track = poller.Await([](const pb::ConnectResponse& m) {
-    return m.has_track() && m.track().repository() == kRepository;
-  });
-  ASSERT_TRUE(track.has_value());
+  absl::StatusOr<pb::ConnectResponse> track = poller.WaitFor(
+      [](const pb::ConnectResponse& m) { return m.has_track() && m.track().repository() == kRepository; },
+      kDeadline);
+  ASSERT_TRUE(track.ok()) << track.status();
   const std::string key = track->track().key();
   EXPECT_EQ(google::protobuf::util::TimeUtil::DurationToSeconds(track->track().poll_interval()), 60);
   EXPECT_EQ(track->track().watched_tags_size(), 0);
@@ -428,12 +377,14 @@ TEST_F(ControllerTest, APolledTagIsChosenSentToAConvergerAndItsResultRecorded) {
   EXPECT_TRUE(ConditionIs(*bundle, "RegistryReachable", "True", "Polled"));
   EXPECT_EQ(Condition(*bundle, "RegistryReachable").value("message", ""), absl::StrCat("5 tags in ", kRepository));
   // The chosen tag is now watched for its digest.
-  ASSERT_TRUE(poller
-                  .Await([&](const pb::ConnectResponse& m) {
-                    return m.has_track() && m.track().key() == key && m.track().watched_tags_size() == 1 &&
-                           m.track().watched_tags(0) == "1.10.0";
-                  })
-                  .has_value());
+  ASSERT_OK(poller
+                .WaitFor(
+                    [&](const pb::ConnectResponse& m) {
+                      return m.has_track() && m.track().key() == key && m.track().watched_tags_size() == 1 &&
+                             m.track().watched_tags(0) == "1.10.0";
+                    },
+                    kDeadline)
+                .status());
 
   const std::string digest = absl::StrCat("sha256:", std::string(64, 'a'));
   pb::RepositoryObservation resolved;
@@ -460,9 +411,8 @@ TEST_F(ControllerTest, APolledTagIsChosenSentToAConvergerAndItsResultRecorded) {
             absl::StrCat("Job prod/", job_name, " is deploying tag 1.10.0"));
 
   // The converger is asked for exactly that Job.
-  std::optional<pb::ConnectResponse> converge =
-      converger.Await([](const pb::ConnectResponse& m) { return m.has_converge(); });
-  ASSERT_TRUE(converge.has_value());
+  absl::StatusOr<pb::ConnectResponse> converge = converger.WaitForKind(pb::ConnectResponse::kConverge, kDeadline);
+  ASSERT_TRUE(converge.ok()) << converge.status();
   const pb::ConvergeRequest& request = converge->converge();
   EXPECT_EQ(request.job_name(), job_name);
   EXPECT_EQ(request.kind(), pb::JOB_KIND_APPLY);

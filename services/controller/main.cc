@@ -16,6 +16,7 @@
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/hub/hub_service.h"
 #include "libs/kube/client_flags.h"
@@ -67,10 +68,9 @@ absl::Status Run(const ControllerFlags& flags) {
 
   absl::StatusOr<std::string> values_key = LoadOrCreateValuesKey(*client, own_namespace);
   if (!values_key.ok()) {
-    return absl::Status(values_key.status().code(),
-                        absl::StrCat("cannot load the values key; the controller needs get and create on Secrets "
-                                     "in its namespace (deploy/kustomize/base/rbac-controller.yaml): ",
-                                     values_key.status().message()));
+    return common::WithContext(values_key.status(),
+                               "cannot load the values key; the controller needs get and create on Secrets in its "
+                               "namespace (deploy/kustomize/base/rbac-controller.yaml)");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Controller> controller,
                    Controller::Create(client, OptionsFrom(flags, api::TenancyPolicyFromFlags(own_namespace),

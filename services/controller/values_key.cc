@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_context.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
 
@@ -28,8 +29,7 @@ absl::StatusOr<std::string> LoadOrCreateValuesKey(kube::RestClient& client, cons
   absl::StatusOr<nlohmann::json> existing = client.Get(kube::resources::kSecrets, ns, kValuesKeySecret);
   if (existing.ok()) return KeyOf(*existing, ns);
   if (!kube::IsApiNotFound(existing.status())) {
-    return absl::Status(existing.status().code(), absl::StrCat("reading Secret ", ns, "/", kValuesKeySecret, ": ",
-                                                               existing.status().message()));
+    return common::WithContext(existing.status(), absl::StrCat("reading Secret ", ns, "/", kValuesKeySecret));
   }
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return absl::InternalError("no random bytes for the values key");
@@ -49,8 +49,7 @@ absl::StatusOr<std::string> LoadOrCreateValuesKey(kube::RestClient& client, cons
     if (theirs.ok()) return KeyOf(*theirs, ns);
     return theirs.status();
   }
-  return absl::Status(created.status().code(), absl::StrCat("creating Secret ", ns, "/", kValuesKeySecret, ": ",
-                                                            created.status().message()));
+  return common::WithContext(created.status(), absl::StrCat("creating Secret ", ns, "/", kValuesKeySecret));
 }
 
 }  // namespace werf::controller

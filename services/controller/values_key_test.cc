@@ -110,6 +110,7 @@ TEST_F(ValuesKeyTest, AReadErrorOtherThanNotFoundNamesTheSecretAndCreatesNothing
 
   const absl::StatusOr<std::string> key = LoadOrCreateValuesKey(api_, "ops");
   EXPECT_EQ(key.status().code(), absl::StatusCode::kPermissionDenied) << key.status();
+  EXPECT_TRUE(kube::IsApiForbidden(key.status())) << "the context added keeps the API error's payloads";
   EXPECT_THAT(Message(key.status()), HasSubstr("reading Secret ops/werf-operator-values-key: "));
   EXPECT_THAT(Message(key.status()), HasSubstr("is forbidden"));
   EXPECT_THAT(fake_->requests(Verb::kCreate), ::testing::IsEmpty());
@@ -120,6 +121,7 @@ TEST_F(ValuesKeyTest, ACreateErrorNamesTheSecret) {
 
   const absl::StatusOr<std::string> key = LoadOrCreateValuesKey(api_, "ops");
   EXPECT_EQ(key.status().code(), absl::StatusCode::kPermissionDenied) << key.status();
+  EXPECT_TRUE(kube::IsApiForbidden(key.status())) << "the context added keeps the API error's payloads";
   EXPECT_THAT(Message(key.status()), HasSubstr("creating Secret ops/werf-operator-values-key: "));
   EXPECT_THAT(Message(key.status()), HasSubstr("cannot create resource"));
   EXPECT_FALSE(fake_->Object(kube::resources::kSecrets, "ops", kValuesKeySecret).has_value());

@@ -102,9 +102,9 @@ class ConvergerTest : public ::testing::Test {
   }
 
   // A fresh namespace with the werf ServiceAccount, deleted after the test.
-  std::string Namespace(absl::string_view prefix) {
+  std::string Namespace(absl::string_view prefix, const test_support::NamespaceOptions& options = {}) {
     std::string ns = testbed::UniqueName(prefix);
-    const absl::Status created = CreateNamespace(ns);
+    const absl::Status created = CreateNamespace(ns, options);
     EXPECT_TRUE(created.ok()) << created;
     namespaces_.push_back(ns);
     return ns;
@@ -274,11 +274,9 @@ data:
 
 TEST_F(ConvergerTest, ValuesFromTheBundleNamespaceReachAJobInAnotherNamespace) {
   const std::string bundle_ns = Namespace("cv-bundle");
-  const std::string target_ns = Namespace("cv-target");
   // The target accepts the bundle namespace's bundles as werf-deploy (libs/api/tenancy.h).
-  ASSERT_OK(testbed::Kubectl({"annotate", "namespace", target_ns,
-                              absl::StrCat("werf.io/accept-bundles-from=", bundle_ns, "/werf-deploy")})
-                .status());
+  const std::string target_ns = Namespace(
+      "cv-target", {.labels = {}, .annotations = {{"werf.io/accept-bundles-from", bundle_ns + "/werf-deploy"}}});
   ASSERT_OK(testbed::ApplyYaml(absl::StrCat(R"(apiVersion: v1
 kind: ConfigMap
 metadata: {name: base, namespace: )", bundle_ns, R"(}

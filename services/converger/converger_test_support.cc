@@ -2,21 +2,20 @@
 
 #include <utility>
 
-
-
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
 #include "test/integration/testbed/testbed_support.h"
 #include "test/support/admin_client.h"
+#include "test/support/crd.h"
 #include "test/support/test_namespace.h"
 
 namespace werf::converger::testing {
 
 using nlohmann::json;
 
-absl::Status CreateNamespace(absl::string_view ns) {
+absl::Status CreateNamespace(absl::string_view ns, const test_support::NamespaceOptions& options) {
   ASSIGN_OR_RETURN(const std::shared_ptr<kube::RestClient> client, test_support::AdminClient());
-  RETURN_IF_ERROR(test_support::CreateNamespace(*client, ns));
+  RETURN_IF_ERROR(test_support::CreateNamespace(*client, ns, options));
   return testbed::ApplyYaml(absl::StrCat("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: "
                                          "werf-deploy\n  namespace: ",
                                          ns, "\n"));
@@ -28,11 +27,9 @@ void DeleteNamespace(absl::string_view ns) {
 }
 
 absl::StatusOr<std::string> CreateBundle(absl::string_view ns, absl::string_view name) {
-  if (!testbed::Kubectl({"get", "crd", "werfbundles.werf.io"}).ok()) {
-    RETURN_IF_ERROR(testbed::Kubectl({"apply", "-f", WERF_CRD_PATH}).status());
-    RETURN_IF_ERROR(
-        testbed::Kubectl({"wait", "--for=condition=Established", "--timeout=60s", "crd/werfbundles.werf.io"}).status());
-  }
+  // Before every bundle, so only when missing: re-applying it would undo, again and again,
+  // a variant another suite on the same test bed installed.
+  RETURN_IF_ERROR(test_support::InstallWerfBundleCrd({.replacements = {}, .only_if_absent = true}));
   RETURN_IF_ERROR(testbed::ApplyYaml(absl::StrCat(
       "apiVersion: werf.io/v1alpha1\nkind: WerfBundle\nmetadata:\n  name: ", name, "\n  namespace: ", ns,
       "\nspec:\n  registry:\n    url: registry.example.com/team/", name,

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "test/support/child_process.h"
+#include "test/support/test_namespace.h"
 #include "nlohmann/json.hpp"
 #include "werf/operator/v1/hub.pb.h"
 
@@ -17,15 +18,16 @@ namespace werf::converger::testing {
 
 namespace pb = ::werf::operator_::v1;
 
-// Creates a namespace (test_support::CreateNamespace, with the test bed's admin client) and
-// in it the ServiceAccount werf Jobs run as ("werf-deploy").
-absl::Status CreateNamespace(absl::string_view ns);
+// Creates a namespace (test_support::CreateNamespace, with the test bed's admin client;
+// `options` its labels and annotations) and in it the ServiceAccount werf Jobs run as
+// ("werf-deploy").
+absl::Status CreateNamespace(absl::string_view ns, const test_support::NamespaceOptions& options = {});
 // Deletes it without waiting (test clean-up).
 void DeleteNamespace(absl::string_view ns);
 
-// Creates a WerfBundle (installing the CRD from deploy/ when missing) and returns its
-// uid: Jobs in the bundle's namespace are owned by it, and the garbage collector
-// deletes Jobs whose owner does not exist.
+// Creates a WerfBundle (installing the CRD when missing: test_support::InstallWerfBundleCrd
+// with only_if_absent) and returns its uid: Jobs in the bundle's namespace are owned by it,
+// and the garbage collector deletes Jobs whose owner does not exist.
 absl::StatusOr<std::string> CreateBundle(absl::string_view ns, absl::string_view name);
 
 // A valid apply request for bundle `bundle_namespace/bundle_name` into `target_namespace`;

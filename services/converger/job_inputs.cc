@@ -5,9 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/kube/api_error.h"
 #include "libs/kube/resource.h"
+#include "libs/oci/ca_bundle.h"
 #include "libs/oci/docker_config.h"
 #include "libs/oci/reference.h"
 
@@ -39,8 +41,7 @@ absl::StatusOr<std::optional<json>> GetConfigMapIfExists(kube::RestClient& clien
   absl::StatusOr<json> object = client.Get(kube::resources::kConfigMaps, ns, name);
   if (object.ok()) return std::optional<json>(*std::move(object));
   if (kube::IsApiNotFound(object.status())) return std::optional<json>();
-  return absl::Status(object.status().code(), absl::StrCat("reading ", Describe("ConfigMap", ns, name), ": ",
-                                                           object.status().message()));
+  return common::WithContext(object.status(), absl::StrCat("reading ", Describe("ConfigMap", ns, name)));
 }
 
 // The decoded data of the valuesFrom[`index`] object, or nullopt when it does not exist.
@@ -110,6 +111,13 @@ absl::StatusOr<std::string> ReadCa(kube::RestClient& client, const pb::ConvergeR
   if (pem == secret.data.end()) {
     return absl::FailedPreconditionError(absl::StrCat("registry CA ", Describe("Secret", ns, ref.name()),
                                                       ": no key \"ca.crt\"; put the PEM CA bundle under ca.crt"));
+  }
+  // Checked here, as the poller checks it, so that a malformed bundle is reported naming
+  // the Secret instead of failing later inside werf as an opaque TLS error.
+  if (absl::Status valid = oci::ValidateCaBundle(pem->second); !valid.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("registry CA ", Describe("Secret", ns, ref.name()),
+                                                      " (spec.registry.caSecretRef) key \"ca.crt\": ", valid.message(),
+                                                      "; put a PEM CA bundle there"));
   }
   return std::move(pem->second);
 }

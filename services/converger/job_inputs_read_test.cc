@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/kube/api_error.h"
 #include "libs/kube/testing/fake_rest_client.h"
 #include "services/converger/job_inputs.h"
 
@@ -91,6 +92,7 @@ struct FailureCase {
   std::function<void(FakeRestClient&, pb::ConvergeRequest&)> arrange;
   absl::StatusCode code;
   std::vector<std::string> mentions;  // names the message must carry
+  int http_code = 0;  // an API error's, still there under the context added (kube::HttpCode)
 };
 
 class ReadJobInputsFailureTest : public ::testing::TestWithParam<FailureCase> {};
@@ -105,6 +107,7 @@ TEST_P(ReadJobInputsFailureTest, NamesTheObjectAndTheField) {
   for (const std::string& mention : GetParam().mentions) {
     EXPECT_THAT(std::string(inputs.status().message()), HasSubstr(mention));
   }
+  EXPECT_EQ(kube::HttpCode(inputs.status()), GetParam().http_code) << inputs.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -134,7 +137,8 @@ INSTANTIATE_TEST_SUITE_P(
                           AddSource(request, pb::VALUES_SOURCE_KIND_CONFIG_MAP, "base", /*optional=*/true);
                         },
                     .code = absl::StatusCode::kPermissionDenied,
-                    .mentions = {"\"base\"", "\"apps\""}},
+                    .mentions = {"\"base\"", "\"apps\""},
+                    .http_code = 403},
         FailureCase{.name = "MissingCredentialsSecret",
                     .arrange =
                         [](FakeRestClient&, pb::ConvergeRequest& request) {
@@ -160,7 +164,18 @@ INSTANTIATE_TEST_SUITE_P(
                           request.mutable_access()->mutable_ca_secret()->set_namespace_("certs");
                         },
                     .code = absl::StatusCode::kFailedPrecondition,
-                    .mentions = {"\"registry-ca\"", "\"certs\"", "ca.crt"}}),
+                    .mentions = {"\"registry-ca\"", "\"certs\"", "ca.crt"}},
+        FailureCase{.name = "CaSecretWhoseCaCrtIsNoPemBundle",
+                    .arrange =
+                        [](FakeRestClient& fake, pb::ConvergeRequest& request) {
+                          fake.Seed(kube::resources::kSecrets,
+                                    Secret("certs", "registry-ca", "Opaque",
+                                           {{"ca.crt", absl::Base64Escape("not a certificate\n")}}));
+                          request.mutable_access()->mutable_ca_secret()->set_name("registry-ca");
+                          request.mutable_access()->mutable_ca_secret()->set_namespace_("certs");
+                        },
+                    .code = absl::StatusCode::kFailedPrecondition,
+                    .mentions = {"\"registry-ca\"", "\"certs\"", "ca.crt", "spec.registry.caSecretRef"}}),
     [](const ::testing::TestParamInfo<FailureCase>& info) { return info.param.name; });
 
 TEST_F(ReadJobInputsTest, ReadsTheDockerConfigFromTheCredentialsSecret) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/api_error.h"
@@ -16,10 +17,6 @@ namespace werf::converger {
 namespace {
 
 using nlohmann::json;
-
-absl::Status WithContext(const absl::Status& status, absl::string_view what) {
-  return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
-}
 
 std::string MetadataString(const json& object, const char* field) {
   return object.contains("metadata") ? object["metadata"].value(field, "") : "";
@@ -72,7 +69,7 @@ absl::StatusOr<LaunchResult> JobLauncher::Launch(const pb::ConvergeRequest& requ
     return LaunchResult{.job = *std::move(existing), .created = false};
   }
   if (!kube::IsApiNotFound(existing.status())) {
-    return WithContext(existing.status(), absl::StrCat("reading ", job_ref));
+    return common::WithContext(existing.status(), absl::StrCat("reading ", job_ref));
   }
 
   ASSIGN_OR_RETURN(const JobInputs inputs, ReadJobInputs(*client_, request));
@@ -84,7 +81,7 @@ absl::StatusOr<LaunchResult> JobLauncher::Launch(const pb::ConvergeRequest& requ
     // Another attempt created it between our Get and Create: the same name means the
     // same inputs, so adopt it and leave it untouched.
     absl::StatusOr<json> raced = client_->Get(kube::resources::kJobs, ns, job_name);
-    if (!raced.ok()) return WithContext(raced.status(), absl::StrCat("reading ", job_ref));
+    if (!raced.ok()) return common::WithContext(raced.status(), absl::StrCat("reading ", job_ref));
     if (!BelongsToBundle(*raced, request)) return ForeignObject("Job", ns, job_name);
     if (absl::Status owned = OwnSecret(*raced); !owned.ok()) {
       common::LogWarning("could not make the adopted Job own its Secret",
@@ -98,7 +95,7 @@ absl::StatusOr<LaunchResult> JobLauncher::Launch(const pb::ConvergeRequest& requ
       // Nothing will own it now; remove it rather than leave credentials behind.
       (void)client_->Delete(kube::resources::kSecrets, ns, job_name);
     }
-    return WithContext(created.status(), absl::StrCat("creating ", job_ref));
+    return common::WithContext(created.status(), absl::StrCat("creating ", job_ref));
   }
   if (manifests.secret) {
     if (absl::Status owned = OwnSecret(*created); !owned.ok()) {
@@ -120,17 +117,17 @@ absl::Status JobLauncher::PutSecret(const pb::ConvergeRequest& request, const js
   absl::StatusOr<json> created = client_->Create(kube::resources::kSecrets, ns, secret);
   if (created.ok()) return absl::OkStatus();
   if (!kube::IsApiAlreadyExists(created.status())) {
-    return WithContext(created.status(), absl::StrCat("creating ", ref));
+    return common::WithContext(created.status(), absl::StrCat("creating ", ref));
   }
   // A leftover of an attempt that died before creating the Job (which does not exist,
   // we checked): give it this attempt's content.
   absl::StatusOr<json> current = client_->Get(kube::resources::kSecrets, ns, name);
-  if (!current.ok()) return WithContext(current.status(), absl::StrCat("reading ", ref));
+  if (!current.ok()) return common::WithContext(current.status(), absl::StrCat("reading ", ref));
   if (!BelongsToBundle(*current, request)) return ForeignObject("Secret", ns, name);
   json replacement = secret;
   replacement["metadata"]["resourceVersion"] = MetadataString(*current, "resourceVersion");
   absl::StatusOr<json> updated = client_->Update(kube::resources::kSecrets, ns, replacement);
-  if (!updated.ok()) return WithContext(updated.status(), absl::StrCat("replacing ", ref));
+  if (!updated.ok()) return common::WithContext(updated.status(), absl::StrCat("replacing ", ref));
   return absl::OkStatus();
 }
 

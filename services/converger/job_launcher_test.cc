@@ -271,6 +271,7 @@ TEST_F(JobLauncherTest, AJobReadErrorOtherThanNotFoundNamesTheJobAndWritesNothin
 
   const absl::StatusOr<LaunchResult> result = Launch();
   EXPECT_EQ(result.status().code(), absl::StatusCode::kPermissionDenied) << result.status();
+  EXPECT_TRUE(kube::IsApiForbidden(result.status())) << "the context added keeps the API error's payloads";
   EXPECT_THAT(Message(result.status()), HasSubstr("reading Job team-a/shop-a-0123456789: "));
   EXPECT_THAT(Message(result.status()), HasSubstr("is forbidden"));
   EXPECT_THAT(Calls(*fake_), ElementsAre("get jobs.batch"));
@@ -308,6 +309,7 @@ TEST_F(JobLauncherTest, ASecretCreateErrorNamesTheSecretAndCreatesNoJob) {
 
   const absl::StatusOr<LaunchResult> result = Launch();
   EXPECT_EQ(result.status().code(), absl::StatusCode::kPermissionDenied) << result.status();
+  EXPECT_TRUE(kube::IsApiForbidden(result.status())) << "the context added keeps the API error's payloads";
   EXPECT_THAT(Message(result.status()), HasSubstr("creating Secret team-a/shop-a-0123456789: "));
   EXPECT_THAT(Message(result.status()), HasSubstr("cannot create resource \"secrets\""));
   EXPECT_FALSE(fake_->Object(kube::resources::kJobs, kTarget, kJobName).has_value());
@@ -320,6 +322,7 @@ TEST_F(JobLauncherTest, AJobCreateErrorNamesTheJobAndRemovesTheSecretNothingWoul
 
   const absl::StatusOr<LaunchResult> result = launcher.Launch(Request(), kJobName);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kPermissionDenied) << result.status();
+  EXPECT_TRUE(kube::IsApiForbidden(result.status())) << "the context added keeps the API error's payloads";
   EXPECT_THAT(Message(result.status()), HasSubstr("creating Job team-a/shop-a-0123456789: "));
   EXPECT_THAT(Message(result.status()), HasSubstr("cannot create resource \"jobs\""));
   EXPECT_FALSE(fake_->Object(kube::resources::kSecrets, kTarget, kJobName).has_value())

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/resource.h"
@@ -266,8 +267,7 @@ absl::StatusOr<pb::JobObservation> JobMonitor::Conclude(const json& job, bool de
   absl::StatusOr<kube::ListResult> pods = client_->List(
       kube::resources::kPods, ns, {.label_selector = absl::StrCat("controller-uid=", Metadata(job, "uid"))});
   if (!pods.ok() && !deleted) {
-    return absl::Status(pods.status().code(),
-                        absl::StrCat("listing pods of Job ", ns, "/", name, ": ", pods.status().message()));
+    return common::WithContext(pods.status(), absl::StrCat("listing pods of Job ", ns, "/", name));
   }
   const std::optional<PodOutcome> outcome =
       WerfContainerOutcome(pods.ok() ? pods->items : std::vector<json>());

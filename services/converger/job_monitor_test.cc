@@ -192,6 +192,28 @@ TEST_F(JobMonitorTest, PublishesRunningThenTheOutcomeOfACompletedJob) {
   EXPECT_TRUE(monitor_->UnfinishedJobsOf("team-a", "shop").empty());
 }
 
+// A pod list that fails is not concluded as "the Job has no pod": the Job is processed
+// again (the loop's rate-limited requeue) and its real outcome is what gets published.
+TEST_F(JobMonitorTest, AFailedPodListIsRetriedBeforeTheOutcomeIsPublished) {
+  ASSERT_NO_FATAL_FAILURE(StartAndWatch());
+  fake_->Seed(kube::resources::kSecrets, JobSecret("shop-a-0123456789", "replicas: 2\n"));
+  fake_->Seed(kube::resources::kPods, Pod("shop-a-0123456789-x7k2p", "job-uid-1", 0));
+  fake_->SetPodLog(kNamespace, "shop-a-0123456789-x7k2p", "werf", "release shop deployed\n");
+  const size_t lists_before = fake_->requests(kube::testing::Verb::kList).size();
+  fake_->FailNext(kube::testing::Verb::kList, kube::testing::ApiError(500, "InternalError", "etcd is slow"), 2);
+  fake_->Seed(kube::resources::kJobs, Finished(Job("shop-a-0123456789", "job-uid-1"), /*complete=*/true));
+
+  std::optional<pb::JobObservation> done = AwaitPublished("shop-a-0123456789", pb::JOB_PHASE_SUCCEEDED);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->exit_code(), 0);
+  EXPECT_THAT(done->log_tail(), HasSubstr("release shop deployed"));
+  EXPECT_GE(fake_->requests(kube::testing::Verb::kList).size(), lists_before + 3)
+      << "two failed pod lists and the one that succeeded";
+  for (const pb::JobObservation& observation : Published()) {
+    EXPECT_THAT(observation.message(), Not(HasSubstr("no pod"))) << "concluded without its pod";
+  }
+}
+
 TEST_F(JobMonitorTest, AFailedJobReportsItsExitCodeAndALogTailWithoutTheMountedSecrets) {
   ASSERT_NO_FATAL_FAILURE(StartAndWatch());
   fake_->Seed(kube::resources::kSecrets, JobSecret("shop-a-0123456789", "db:\n  password: hunter2-s3cret\n"));

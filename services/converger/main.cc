@@ -4,11 +4,11 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "libs/api/tenancy_flags.h"
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/service_runner.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/worker_flags.h"
 #include "libs/kube/client_flags.h"
@@ -30,9 +30,7 @@ std::string HomeNamespace(const kube::ClusterConfig& cluster) {
 absl::Status Run(const ConvergerFlags& flags) {
   absl::StatusOr<kube::ClusterConfig> cluster = kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
   if (!cluster.ok()) {
-    return absl::Status(cluster.status().code(),
-                        absl::StrCat("no Kubernetes configuration; set --kubeconfig or run in a cluster: ",
-                                     cluster.status().message()));
+    return common::WithContext(cluster.status(), "no Kubernetes configuration; set --kubeconfig or run in a cluster");
   }
   const api::TenancyPolicy tenancy = api::TenancyPolicyFromFlags(HomeNamespace(*cluster));
   ASSIGN_OR_RETURN(std::shared_ptr<kube::RestClient> client, kube::RestClientFromFlags(*std::move(cluster)));

@@ -18,7 +18,9 @@ void CountBundle(const pb::Bundle& bundle, int sign, pb::PhaseCounts& counts) {
   counts.set_total(counts.total() + sign);
 }
 
-BundleCache::BundleCache(Options options) : log_(options.change_log_capacity, options.epoch) {}
+BundleCache::BundleCache(Options options)
+    : log_(options.change_log_capacity, options.epoch,
+           options.clock != nullptr ? *options.clock : common::RealClock()) {}
 
 void BundleCache::RecordLocked(BundlePtr before, BundlePtr after) {
   if (before != nullptr) {

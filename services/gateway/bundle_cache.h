@@ -20,6 +20,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/clock.h"
 #include "services/gateway/bundle_key.h"
 #include "services/gateway/change_log.h"
 #include "werf/operator/v1/bundle_service.pb.h"
@@ -37,6 +38,9 @@ class BundleCache {
     // Changes kept for resuming watches and for watches that lag behind.
     size_t change_log_capacity = 4096;
     uint32_t epoch = 0;  // 0: random (see ChangeLog)
+    // What watches time their waits, heartbeats and re-checks by (the change log's
+    // clock); defaults to common::RealClock(). Must outlive the cache.
+    common::Clock* clock = nullptr;
   };
 
   explicit BundleCache(Options options);

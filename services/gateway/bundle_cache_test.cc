@@ -5,7 +5,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/time/clock.h"
 
 namespace werf::gateway {
 namespace {
@@ -140,7 +139,7 @@ TEST(BundleCacheTest, SnapshotsMatchARevisionAndTheLogHasWhatFollows) {
 
   cache.Upsert(MakeBundle("a", "x", "2", pb::BUNDLE_PHASE_FAILED));
   absl::StatusOr<std::vector<BundleChange>> changes =
-      cache.changes().ChangesSince(snapshot.revision, 10, absl::Now());
+      cache.changes().ChangesSince(snapshot.revision, 10, cache.changes().clock().Now());
   ASSERT_TRUE(changes.ok());
   ASSERT_EQ(changes->size(), 1u);
   EXPECT_EQ((*changes)[0].before->phase(), pb::BUNDLE_PHASE_SYNCED);

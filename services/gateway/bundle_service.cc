@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "services/gateway/status_mapping.h"
 
 namespace werf::gateway {
@@ -72,7 +71,7 @@ grpc::Status BundleServiceImpl::WatchBundles(grpc::ServerContext* context,
   if (!watch.ok()) return ToGrpcStatus(watch.status());
   while (!context->IsCancelled()) {
     absl::StatusOr<std::optional<pb::WatchBundlesResponse>> event =
-        watch->session->Next(absl::Now() + poll_interval_);
+        watch->session->Next(poll_interval_);
     if (!event.ok()) return ToGrpcStatus(event.status());
     if (!event->has_value()) continue;
     // A client that stops reading blocks only this thread (flow control); its cursor

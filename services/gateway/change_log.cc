@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 
 namespace werf::gateway {
 
@@ -37,8 +36,10 @@ uint32_t RandomEpoch() {
 
 }  // namespace
 
-ChangeLog::ChangeLog(size_t capacity, uint32_t epoch)
-    : capacity_(capacity > 0 ? capacity : 1), epoch_(epoch != 0 ? epoch : RandomEpoch()) {}
+ChangeLog::ChangeLog(size_t capacity, uint32_t epoch, common::Clock& clock)
+    : capacity_(capacity > 0 ? capacity : 1),
+      epoch_(epoch != 0 ? epoch : RandomEpoch()),
+      clock_(clock) {}
 
 uint64_t ChangeLog::Append(BundlePtr before, BundlePtr after) {
   absl::MutexLock lock(&mu_);
@@ -69,8 +70,10 @@ absl::StatusOr<std::vector<BundleChange>> ChangeLog::ChangesSince(uint64_t revis
                                                                   size_t max_changes,
                                                                   absl::Time deadline) const {
   absl::MutexLock lock(&mu_);
-  while (!closed_ && last_revision_ == revision) {
-    if (changed_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
+  // The clock may return early (a signal for another reader, a fake clock's poll):
+  // the condition and the deadline are checked again each time.
+  while (!closed_ && last_revision_ == revision && clock_.Now() < deadline) {
+    clock_.WaitWithDeadline(&mu_, &changed_, deadline);
   }
   if (closed_) return absl::UnavailableError("the gateway is shutting down; reconnect");
   if (!CoversLocked(revision)) {

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "werf/operator/v1/bundle.pb.h"
 
 namespace werf::gateway {
@@ -52,12 +53,17 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text);
 class ChangeLog {
  public:
   // `epoch` tells this log's revisions from other processes'; 0 picks a random one.
-  explicit ChangeLog(size_t capacity, uint32_t epoch = 0);
+  // ChangesSince's deadlines are on `clock`, which must outlive the log.
+  explicit ChangeLog(size_t capacity, uint32_t epoch = 0,
+                     common::Clock& clock = common::RealClock());
 
   ChangeLog(const ChangeLog&) = delete;
   ChangeLog& operator=(const ChangeLog&) = delete;
 
   uint32_t epoch() const { return epoch_; }
+  // The clock ChangesSince's deadlines are on: readers take their deadlines from it, so
+  // a test's fake clock and a real deadline never mix.
+  common::Clock& clock() const { return clock_; }
 
   // Records a change and wakes every waiting reader. Returns its revision.
   uint64_t Append(BundlePtr before, BundlePtr after) ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,7 +76,7 @@ class ChangeLog {
   bool Covers(uint64_t revision) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Up to `max_changes` changes after `revision`, oldest first, waiting until
-  // `deadline` for at least one; empty when none came by then.
+  // `deadline` (on clock()) for at least one; empty when none came by then.
   // OutOfRange: changes after `revision` have left the ring (the reader fell behind;
   // it must start again from a snapshot). Unavailable: the log was closed.
   absl::StatusOr<std::vector<BundleChange>> ChangesSince(uint64_t revision, size_t max_changes,
@@ -85,6 +91,7 @@ class ChangeLog {
 
   const size_t capacity_;
   const uint32_t epoch_;
+  common::Clock& clock_;
 
   mutable absl::Mutex mu_;
   mutable absl::CondVar changed_;

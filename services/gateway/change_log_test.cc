@@ -1,16 +1,24 @@
 #include "services/gateway/change_log.h"
 
 #include <memory>
-#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/time/clock.h"
+#include "libs/common/testing/blocking_call.h"
+#include "libs/common/testing/fake_clock.h"
 
 namespace werf::gateway {
 namespace {
 
 using ::testing::HasSubstr;
+using common::testing::FakeClock;
+
+// ChangesSince on its own thread, so the test can move the clock while it waits.
+class Reader : public common::testing::BlockingCall<absl::StatusOr<std::vector<BundleChange>>> {
+ public:
+  Reader(const ChangeLog& log, uint64_t revision, absl::Time deadline)
+      : BlockingCall([&log, revision, deadline] { return log.ChangesSince(revision, 10, deadline); }) {}
+};
 
 BundlePtr Bundle(const std::string& name) {
   auto bundle = std::make_shared<pb::Bundle>();
@@ -26,44 +34,73 @@ std::vector<uint64_t> Revisions(const std::vector<BundleChange>& changes) {
 }
 
 TEST(ChangeLogTest, NumbersChangesAndReturnsThoseAfterARevision) {
-  ChangeLog log(8, /*epoch=*/7);
+  FakeClock clock;
+  ChangeLog log(8, /*epoch=*/7, clock);
   EXPECT_EQ(log.epoch(), 7u);
   EXPECT_EQ(log.last_revision(), 0u);
   EXPECT_EQ(log.Append(nullptr, Bundle("a")), 1u);
   EXPECT_EQ(log.Append(Bundle("a"), Bundle("a")), 2u);
   EXPECT_EQ(log.Append(Bundle("a"), nullptr), 3u);
 
-  absl::StatusOr<std::vector<BundleChange>> all = log.ChangesSince(0, 10, absl::Now());
+  absl::StatusOr<std::vector<BundleChange>> all = log.ChangesSince(0, 10, clock.Now());
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(Revisions(*all), (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ((*all)[0].before, nullptr);
   EXPECT_EQ((*all)[2].after, nullptr);
 
-  absl::StatusOr<std::vector<BundleChange>> some = log.ChangesSince(1, 1, absl::Now());
+  absl::StatusOr<std::vector<BundleChange>> some = log.ChangesSince(1, 1, clock.Now());
   ASSERT_TRUE(some.ok());
   EXPECT_EQ(Revisions(*some), (std::vector<uint64_t>{2}));
 }
 
-TEST(ChangeLogTest, WaitsUntilTheDeadlineForAChange) {
-  ChangeLog log(8, 1);
-  const absl::Time start = absl::Now();
-  absl::StatusOr<std::vector<BundleChange>> none = log.ChangesSince(0, 10, start + absl::Milliseconds(50));
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(45));
+TEST(ChangeLogTest, ADeadlineAlreadyReachedReturnsAtOnce) {
+  FakeClock clock;
+  ChangeLog log(8, 1, clock);
+  for (const absl::Time deadline : {clock.Now(), clock.Now() - absl::Hours(1)}) {
+    absl::StatusOr<std::vector<BundleChange>> none = log.ChangesSince(0, 10, deadline);
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_TRUE(none->empty());
+  }
+}
 
-  std::thread writer([&log] {
-    absl::SleepFor(absl::Milliseconds(20));
-    log.Append(nullptr, Bundle("late"));
-  });
-  absl::StatusOr<std::vector<BundleChange>> woken = log.ChangesSince(0, 10, absl::Now() + absl::Seconds(10));
-  writer.join();
-  ASSERT_TRUE(woken.ok());
-  EXPECT_EQ(Revisions(*woken), (std::vector<uint64_t>{1}));
+TEST(ChangeLogTest, WaitsUntilItsClockPassesTheDeadline) {
+  FakeClock clock;
+  ChangeLog log(8, 1, clock);
+  const absl::Time deadline = clock.Now() + absl::Minutes(5);
+  Reader reader(log, 0, deadline);
+  EXPECT_TRUE(reader.StillWaiting()) << "real time passed, the log's clock did not";
+  clock.Advance(absl::Minutes(5) - absl::Milliseconds(1));
+  EXPECT_TRUE(reader.StillWaiting()) << "returned before the deadline";
+  clock.Advance(absl::Milliseconds(2));
+  const bool returned = reader.Returns();
+  EXPECT_TRUE(returned) << "still waiting past the deadline";
+  if (!returned) {
+    log.Close();  // lets the reader's thread end
+    return;
+  }
+  ASSERT_TRUE(reader.result().ok()) << reader.result().status();
+  EXPECT_TRUE(reader.result()->empty());
+}
+
+TEST(ChangeLogTest, AnAppendWakesAWaitingReaderBeforeTheDeadline) {
+  FakeClock clock;
+  ChangeLog log(8, 1, clock);
+  Reader reader(log, 0, clock.Now() + absl::Hours(1));
+  EXPECT_TRUE(reader.StillWaiting());
+  log.Append(nullptr, Bundle("late"));
+  const bool returned = reader.Returns();
+  EXPECT_TRUE(returned) << "the append did not wake the reader";
+  if (!returned) {
+    log.Close();
+    return;
+  }
+  ASSERT_TRUE(reader.result().ok()) << reader.result().status();
+  EXPECT_EQ(Revisions(*reader.result()), (std::vector<uint64_t>{1}));
 }
 
 TEST(ChangeLogTest, AReaderThatFellBehindTheRingIsToldToResync) {
-  ChangeLog log(3, 1);
+  FakeClock clock;
+  ChangeLog log(3, 1, clock);
   for (int i = 0; i < 5; ++i) log.Append(nullptr, Bundle("b"));  // holds 3, 4, 5
   EXPECT_FALSE(log.Covers(0));
   EXPECT_FALSE(log.Covers(1));
@@ -71,23 +108,36 @@ TEST(ChangeLogTest, AReaderThatFellBehindTheRingIsToldToResync) {
   EXPECT_TRUE(log.Covers(5));
   EXPECT_FALSE(log.Covers(6));  // from the future
 
-  absl::StatusOr<std::vector<BundleChange>> lost = log.ChangesSince(1, 10, absl::Now());
+  absl::StatusOr<std::vector<BundleChange>> lost = log.ChangesSince(1, 10, clock.Now());
   EXPECT_EQ(lost.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(lost.status().message(), HasSubstr("keeps the last 3"));
-  absl::StatusOr<std::vector<BundleChange>> kept = log.ChangesSince(2, 10, absl::Now());
+  absl::StatusOr<std::vector<BundleChange>> kept = log.ChangesSince(2, 10, clock.Now());
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(Revisions(*kept), (std::vector<uint64_t>{3, 4, 5}));
 }
 
 TEST(ChangeLogTest, CloseEndsWaitingReaders) {
+  FakeClock clock;
+  ChangeLog log(8, 1, clock);
+  Reader reader(log, 0, clock.Now() + absl::Hours(1));
+  EXPECT_TRUE(reader.StillWaiting());
+  log.Close();
+  const bool returned = reader.Returns();
+  EXPECT_TRUE(returned) << "Close did not end the wait";
+  if (!returned) {
+    clock.Advance(absl::Hours(2));  // lets the reader's thread end
+    return;
+  }
+  EXPECT_EQ(reader.result().status().code(), absl::StatusCode::kUnavailable);
+
+  // And every later read, whatever its deadline.
+  absl::StatusOr<std::vector<BundleChange>> later = log.ChangesSince(0, 10, clock.Now() + absl::Hours(1));
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ChangeLogTest, DefaultsToTheRealClock) {
   ChangeLog log(8, 1);
-  std::thread closer([&log] {
-    absl::SleepFor(absl::Milliseconds(20));
-    log.Close();
-  });
-  absl::StatusOr<std::vector<BundleChange>> ended = log.ChangesSince(0, 10, absl::Now() + absl::Seconds(10));
-  closer.join();
-  EXPECT_EQ(ended.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(&log.clock(), &common::RealClock());
 }
 
 TEST(RevisionTest, FormatsAndParses) {

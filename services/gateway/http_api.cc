@@ -11,7 +11,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/logging.h"
 #include "services/gateway/dashboard.h"
@@ -255,7 +254,7 @@ void HttpApi::Watch(const httplib::Request& request, httplib::Response& response
           if (!sink.write(kRetry.data(), kRetry.size())) return false;
         }
         absl::StatusOr<std::optional<pb::WatchBundlesResponse>> event =
-            stream->watch.session->Next(absl::Now() + poll);
+            stream->watch.session->Next(poll);
         if (!event.ok()) {
           const std::string error = absl::StrCat("event: error\ndata: ", StatusToJson(event.status()), "\n\n");
           sink.write(error.data(), error.size());

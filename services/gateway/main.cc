@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
@@ -41,13 +42,17 @@ absl::Status Run(const GatewayFlags& flags) {
       *std::move(cluster), kube::RestOptions{.qps = 100, .burst = 200, .timeout = absl::Seconds(10)});
   if (!review_client.ok()) return review_client.status();
 
-  BundleCache cache({.change_log_capacity = static_cast<size_t>(flags.watch_change_log_size)});
+  // One clock for the watch path and the Authorizer: a watch's heartbeats, re-checks
+  // and its token's expiry are compared on it.
+  common::Clock& clock = common::RealClock();
+  BundleCache cache({.change_log_capacity = static_cast<size_t>(flags.watch_change_log_size),
+                     .clock = &clock});
   BundleMetrics metrics(common::MetricsRegistry());
   BundleSource source(*watch_client, flags.watch_namespace, cache, &metrics);
   Authorizer authorizer(flags.auth ? std::make_shared<KubeAccessReviewer>(*review_client,
                                                                            flags.auth_token_audiences)
                                     : nullptr,
-                        {.cache_ttl = flags.auth_cache_ttl});
+                        {.cache_ttl = flags.auth_cache_ttl, .clock = &clock});
   WatchLimiter limiter(flags.max_watches);
   BundleQueries queries(cache, authorizer, limiter,
                         {.max_page_size = flags.max_page_size,

@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/time/clock.h"
-
 namespace werf::gateway {
 
 WatchSession::WatchSession(const BundleCache& cache, BundleFilter filter,
                            std::optional<Revision> resume_from, Options options)
-    : cache_(cache), filter_(std::move(filter)), options_(options), last_sent_(absl::Now()),
+    : cache_(cache),
+      filter_(std::move(filter)),
+      options_(options),
+      clock_(cache.changes().clock()),
+      last_sent_(clock_.Now()),
       recheck_due_(NextRecheck(last_sent_)) {
   const ChangeLog& log = cache_.changes();
   if (resume_from.has_value() && resume_from->epoch == log.epoch() &&
@@ -74,18 +76,19 @@ void WatchSession::QueueChange(const BundleChange& change) {
 }
 
 pb::WatchBundlesResponse WatchSession::Sent(pb::WatchBundlesResponse event) {
-  last_sent_ = absl::Now();
+  last_sent_ = clock_.Now();
   return event;
 }
 
-absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl::Time deadline) {
+absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl::Duration wait) {
+  const absl::Time deadline = clock_.Now() + wait;
   while (true) {
     // First: nothing more is sent once access is gone, however busy the watch.
-    if (absl::Now() >= recheck_due_) {
+    if (clock_.Now() >= recheck_due_) {
       const absl::Status access = filter_.access->Recheck();
       if (options_.on_recheck) options_.on_recheck(access);
       if (!access.ok()) return access;
-      recheck_due_ = NextRecheck(absl::Now());
+      recheck_due_ = NextRecheck(clock_.Now());
     }
     if (!queued_.empty()) {
       pb::WatchBundlesResponse event = std::move(queued_.front());
@@ -119,7 +122,7 @@ absl::StatusOr<std::optional<pb::WatchBundlesResponse>> WatchSession::Next(absl:
     }
     if (!changes->empty()) continue;
 
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     if (now >= recheck_due_) continue;
     if (now >= heartbeat_due) return Sent(Marker(pb::WATCH_EVENT_TYPE_HEARTBEAT, /*with_revision=*/true));
     if (now >= deadline) return std::nullopt;

@@ -8,6 +8,10 @@
 // watch whose token or grants are gone ends with that error, before anything else is
 // sent.
 //
+// Time is the cache's clock (BundleCache::Options::clock, which its change log waits
+// on): heartbeats, re-checks, the token's expiry and how long Next waits are all read
+// from it. The Authorizer that decides the token's expiry must use the same clock.
+//
 // A client that falls behind the change log gets RESYNC and a fresh snapshot; a
 // client that resumes from a revision still in the log gets SYNCED at once and then
 // only what it missed. Snapshot entries carry no revision (a snapshot cannot be
@@ -25,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "services/gateway/bundle_cache.h"
 #include "services/gateway/bundle_filter.h"
 #include "werf/operator/v1/bundle_service.pb.h"
@@ -53,12 +58,15 @@ class WatchSession {
   WatchSession(const WatchSession&) = delete;
   WatchSession& operator=(const WatchSession&) = delete;
 
-  // The next event, waiting until `deadline` at most; nullopt when there was none by
+  // The next event, waiting `wait` at most (on clock()); nullopt when there was none by
   // then (the caller checks that its client is still there, and calls again).
   // An error ends the watch: Unavailable when the gateway shuts down (or access could
   // not be checked again), Unauthenticated when the token has expired or is no longer
   // accepted, PermissionDenied when access was revoked.
-  absl::StatusOr<std::optional<pb::WatchBundlesResponse>> Next(absl::Time deadline);
+  absl::StatusOr<std::optional<pb::WatchBundlesResponse>> Next(absl::Duration wait);
+
+  // The clock the session's time is read from: the cache's change log's.
+  common::Clock& clock() const { return clock_; }
 
   // Snapshots sent because the client fell behind or could not resume.
   int resyncs() const { return resyncs_; }
@@ -74,6 +82,7 @@ class WatchSession {
   const BundleCache& cache_;
   const BundleFilter filter_;
   const Options options_;
+  common::Clock& clock_;
 
   uint64_t cursor_ = 0;  // every change up to here is queued or sent
   std::deque<pb::WatchBundlesResponse> queued_;

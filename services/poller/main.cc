@@ -5,11 +5,11 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "libs/common/flags.h"
 #include "libs/common/logging.h"
 #include "libs/common/metrics.h"
 #include "libs/common/service_runner.h"
+#include "libs/common/status_context.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/worker_flags.h"
 #include "libs/kube/client_flags.h"
@@ -23,14 +23,9 @@
 namespace werf::poller {
 namespace {
 
-// Prefixes `status`'s message with what was being done, keeping its code.
-absl::Status Context(const absl::Status& status, absl::string_view doing) {
-  return absl::Status(status.code(), absl::StrCat(doing, ": ", status.message()));
-}
-
 absl::Status Run(const PollerFlags& flags) {
   absl::StatusOr<kube::ClusterConfig> config = kube::LoadClusterConfig(absl::GetFlag(FLAGS_kubeconfig));
-  if (!config.ok()) return Context(config.status(), "cannot configure the Kubernetes client");
+  if (!config.ok()) return common::WithContext(config.status(), "cannot configure the Kubernetes client");
   ASSIGN_OR_RETURN(std::shared_ptr<kube::RestClient> kube_client, kube::RestClientFromFlags(*config));
 
   oci::RegistryClientOptions registry_options;
@@ -39,7 +34,7 @@ absl::Status Run(const PollerFlags& flags) {
   registry_options.max_tags = static_cast<size_t>(flags.max_tags);
   absl::StatusOr<std::unique_ptr<oci::RegistryClient>> registry =
       oci::RegistryClient::Create(std::move(registry_options));
-  if (!registry.ok()) return Context(registry.status(), "cannot create the registry client");
+  if (!registry.ok()) return common::WithContext(registry.status(), "cannot create the registry client");
 
   Poller poller({.controller_address = absl::GetFlag(FLAGS_controller_address),
                  .version = std::string(common::BuildVersion()),

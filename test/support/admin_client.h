@@ -5,14 +5,19 @@
 #define WERF_OPERATOR_TEST_SUPPORT_ADMIN_CLIENT_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "libs/kube/rest_client.h"
 
 namespace werf::test_support {
 
-// From $KUBECONFIG, which the test bed environment (werf_testbed_support) exports into
-// this process before the first test. FailedPrecondition when it is not set.
+// $KUBECONFIG, which the test bed environment (werf_testbed_support) exports into this
+// process before the first test: for kubectl --kubeconfig where a helper needs kubectl
+// (YAML manifests). FailedPrecondition when it is not set.
+absl::StatusOr<std::string> AdminKubeconfig();
+
+// A client from AdminKubeconfig().
 absl::StatusOr<std::shared_ptr<kube::RestClient>> AdminClient(kube::RestOptions options = {});
 
 }  // namespace werf::test_support

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_context.h"
 
 namespace werf::test_support {
 namespace {
@@ -42,8 +43,7 @@ absl::StatusOr<nlohmann::json> WaitForLogRecord(ChildProcess& process, absl::str
   absl::StatusOr<std::string> line =
       process.WaitForLine(stream, [message](absl::string_view l) { return HasMessage(l, message); }, timeout);
   if (!line.ok()) {
-    return absl::Status(line.status().code(),
-                        absl::StrCat("no log line with \"msg\":\"", message, "\": ", line.status().message()));
+    return common::WithContext(line.status(), absl::StrCat("no log line with \"msg\":\"", message, "\""));
   }
   return ParseObject(*line);
 }

@@ -3,6 +3,7 @@
 #ifndef WERF_OPERATOR_TEST_SUPPORT_TEST_NAMESPACE_H_
 #define WERF_OPERATOR_TEST_SUPPORT_TEST_NAMESPACE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -12,8 +13,17 @@
 
 namespace werf::test_support {
 
+// What a namespace carries from its creation on, so that nothing watching it (the
+// controller's namespace informer, admission) ever sees it without: the operator's
+// tenancy annotation (werf.io/accept-bundles-from), the test bed's real-node placement
+// annotations (scheduler.alpha.kubernetes.io/...), labels.
+struct NamespaceOptions {
+  std::map<std::string, std::string> labels{};
+  std::map<std::string, std::string> annotations{};
+};
+
 // Creates namespace `name`.
-absl::Status CreateNamespace(kube::RestClient& client, absl::string_view name);
+absl::Status CreateNamespace(kube::RestClient& client, absl::string_view name, const NamespaceOptions& options = {});
 // Deletes it without waiting: the namespace controller removes the contents, and nobody
 // needs to wait for that.
 absl::Status DeleteNamespace(kube::RestClient& client, absl::string_view name);
@@ -22,7 +32,7 @@ absl::Status DeleteNamespace(kube::RestClient& client, absl::string_view name);
 // deleted (without waiting) on destruction. Check ok() before use.
 class ScopedNamespace {
  public:
-  explicit ScopedNamespace(absl::string_view prefix);
+  explicit ScopedNamespace(absl::string_view prefix, const NamespaceOptions& options = {});
   ~ScopedNamespace();
   ScopedNamespace(const ScopedNamespace&) = delete;
   ScopedNamespace& operator=(const ScopedNamespace&) = delete;

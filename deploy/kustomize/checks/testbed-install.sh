@@ -70,16 +70,13 @@ wait_log werf-poller "werf-controller.$ns.svc"
 
 # The gateway through a port-forward to its Service.
 pf_out=$(mktemp)
-kubectl port-forward -n "$ns" svc/werf-gateway :8080 >"$pf_out" 2>&1 &
-pf=$!
+source "$root/scripts/lib/port_forward.sh"
+started=0
+port_forward "$ns" svc/werf-gateway 8080 "$pf_out" || started=$?
+pf=$fwd_pid
+port=$fwd_port
 trap 'kill $pf 2>/dev/null || true; rm -f "$pf_out"; cleanup' EXIT
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$pf_out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$pf_out" >&2; fail "kubectl port-forward did not start"; }
+((started == 0)) || fail "kubectl port-forward did not start"
 [ "$(curl -s --noproxy '*' --max-time 10 "http://127.0.0.1:$port/readyz")" = ok ] || fail "gateway /readyz through port-forward"
 curl -s --noproxy '*' --max-time 10 "http://127.0.0.1:$port/metrics" | grep -q '^werf_operator_' ||
   fail "gateway /metrics through port-forward"

@@ -25,22 +25,12 @@ operations_cleanup() {
   rm -rf "$work"
 }
 
-# forward TARGET REMOTE_PORT: starts `kubectl port-forward -n $ns TARGET :REMOTE_PORT`; sets
-# fwd_port (the local port) and fwd_pid.
+# forward TARGET REMOTE_PORT: scripts/lib/port_forward.sh in $ns; sets fwd_port and fwd_pid.
 forward() {
-  local out=$work/pf-$RANDOM i
-  : >"$out"
-  kubectl port-forward -n "$ns" "$1" ":$2" >"$out" 2>&1 &
-  fwd_pid=$!
+  local started=0
+  port_forward "$ns" "$1" "$2" "$work/pf-$RANDOM" || started=$?
   pfs+=("$fwd_pid")
-  fwd_port=""
-  for i in $(seq 100); do
-    fwd_port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$out")
-    [ -n "$fwd_port" ] && return 0
-    sleep 0.1
-  done
-  cat "$out" >&2
-  fail "kubectl port-forward $1 did not start"
+  ((started == 0)) || fail "kubectl port-forward $1 did not start"
 }
 
 grpc() { # grpc PORT METHOD [grpcurl options...]: grpcurl against the operator's own protos

@@ -74,11 +74,7 @@ class TestHub::Service final : public pb::HubService::Service {
       live->WriteLocked(std::move(welcome));
     }
     pb::ConnectRequest message;
-    while (stream->Read(&message)) {
-      absl::MutexLock lock(&hub_->mu_);
-      hub_->received_.push_back(message);
-      hub_->changed_.SignalAll();
-    }
+    while (stream->Read(&message)) hub_->received_.Add(message);
     {
       absl::MutexLock lock(&live->write_mu);
       live->closed = true;
@@ -189,32 +185,14 @@ absl::StatusOr<uint64_t> TestHub::SendConverge(const pb::ConvergeRequest& reques
   return Send(std::move(message));
 }
 
-std::vector<pb::ConnectRequest> TestHub::received() const {
-  absl::MutexLock lock(&mu_);
-  return received_;
-}
+std::vector<pb::ConnectRequest> TestHub::received() const { return received_.All(); }
 
-size_t TestHub::received_count() const {
-  absl::MutexLock lock(&mu_);
-  return received_.size();
-}
+size_t TestHub::received_count() const { return received_.size(); }
 
 absl::StatusOr<pb::ConnectRequest> TestHub::WaitFor(
     const std::function<bool(const pb::ConnectRequest&)>& matches, absl::Duration timeout,
     size_t from) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time deadline = absl::Now() + timeout;
-  size_t next = from;
-  while (true) {
-    for (; next < received_.size(); ++next) {
-      if (matches(received_[next])) return received_[next];
-    }
-    if (absl::Now() >= deadline) break;
-    changed_.WaitWithDeadline(&mu_, deadline);
-  }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "test hub: no matching message among ", received_.size() - std::min(from, received_.size()),
-      " received within ", absl::FormatDuration(timeout)));
+  return received_.WaitFor(matches, timeout, from);
 }
 
 absl::StatusOr<pb::Acknowledgement> TestHub::WaitForAck(uint64_t sequence, absl::Duration timeout,

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "libs/hub/testing/message_log.h"
 #include "werf/operator/v1/hub.grpc.pb.h"
 
 namespace werf::hub::testing {
@@ -93,7 +94,7 @@ class TestHub {
   std::vector<std::shared_ptr<LiveStream>> live_ ABSL_GUARDED_BY(mu_);
   int welcomed_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<werf::operator_::v1::WorkerHello> hellos_ ABSL_GUARDED_BY(mu_);
-  std::vector<werf::operator_::v1::ConnectRequest> received_ ABSL_GUARDED_BY(mu_);
+  MessageLog<werf::operator_::v1::ConnectRequest> received_{"test hub"};
 };
 
 }  // namespace werf::hub::testing

@@ -24,6 +24,7 @@
 #include "libs/kube/rest_client.h"
 #include "services/gateway/integration/gateway_test_support.h"
 #include "test/bench/ghz.h"
+#include "test/support/crd.h"
 
 ABSL_FLAG(int, bundles, 10000, "WerfBundles to create");
 ABSL_FLAG(int, create_threads, 16, "parallel API requests while creating them");
@@ -193,7 +194,7 @@ int Run() {
     std::fprintf(stderr, "test bed: %s\n", env.status().ToString().c_str());
     return 1;
   }
-  if (absl::Status crd = testing::EnsureBundleCrd(); !crd.ok()) {
+  if (absl::Status crd = test_support::InstallWerfBundleCrd(); !crd.ok()) {
     std::fprintf(stderr, "CRD: %s\n", crd.ToString().c_str());
     return 1;
   }

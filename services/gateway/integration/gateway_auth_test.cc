@@ -8,7 +8,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -21,7 +23,7 @@ constexpr char kService[] = "werf.operator.v1.BundleService";
 class GatewayAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(EnsureBundleCrd().ok());
+    ASSERT_OK(test_support::InstallWerfBundleCrd());
     for (auto* ns : {&allowed_, &forbidden_}) {
       absl::StatusOr<std::unique_ptr<TestNamespace>> created = TestNamespace::Create("gw-auth");
       ASSERT_TRUE(created.ok()) << created.status();

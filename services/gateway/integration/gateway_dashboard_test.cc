@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -37,7 +39,7 @@ class GatewayDashboardTest : public ::testing::Test {
     if (testbed::RunCommand({"chromium", "--version"}).value_or(testbed::CommandResult{}).exit_code != 0) {
       FAIL() << "headless Chromium is needed: apt-get install -y chromium (scripts/install-deps.sh)";
     }
-    ASSERT_TRUE(EnsureBundleCrd().ok());
+    ASSERT_OK(test_support::InstallWerfBundleCrd());
     absl::StatusOr<std::unique_ptr<TestNamespace>> created = TestNamespace::Create("gw-dash");
     ASSERT_TRUE(created.ok()) << created.status();
     ns_ = *std::move(created);

@@ -13,7 +13,9 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "libs/common/grpc_health_client.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -28,7 +30,7 @@ constexpr char kService[] = "werf.operator.v1.BundleService";
 class GatewayGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(EnsureBundleCrd().ok());
+    ASSERT_OK(test_support::InstallWerfBundleCrd());
     absl::StatusOr<std::unique_ptr<TestNamespace>> created = TestNamespace::Create("gw-grpc");
     ASSERT_TRUE(created.ok()) << created.status();
     ns_ = *std::move(created);

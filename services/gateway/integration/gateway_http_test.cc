@@ -12,7 +12,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -23,7 +25,7 @@ using ::testing::StartsWith;
 class GatewayHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(EnsureBundleCrd().ok());
+    ASSERT_OK(test_support::InstallWerfBundleCrd());
     absl::StatusOr<std::unique_ptr<TestNamespace>> created = TestNamespace::Create("gw-http");
     ASSERT_TRUE(created.ok()) << created.status();
     ns_ = *std::move(created);

@@ -19,7 +19,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 
 namespace werf::gateway::testing {
 namespace {
@@ -108,7 +110,7 @@ std::vector<std::string> EventNamespaces(const std::vector<nlohmann::json>& even
 class GatewayTenancyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(EnsureBundleCrd().ok());
+    ASSERT_OK(test_support::InstallWerfBundleCrd());
     // The ClusterRoles that aggregate WerfBundle access into `view` and `edit`.
     ASSERT_TRUE(testbed::Kubectl({"apply", "-f", absl::StrCat(kSourceDir, "/deploy/kustomize/base/rbac-users.yaml")})
                     .ok());

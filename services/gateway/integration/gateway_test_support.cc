@@ -23,7 +23,6 @@ namespace werf::gateway::testing {
 namespace {
 
 constexpr char kGatewayBinary[] = WERF_GATEWAY_BINARY;
-constexpr char kSourceDir[] = WERF_SOURCE_DIR;
 
 }  // namespace
 
@@ -98,16 +97,6 @@ absl::StatusOr<absl::Duration> GatewayProcess::CpuTime() const {
 }
 
 // --- Kubernetes -----------------------------------------------------------------------------
-
-absl::Status EnsureBundleCrd() {
-  const std::string crd = absl::StrCat(kSourceDir, "/deploy/kustomize/base/crd-werfbundles.yaml");
-  absl::StatusOr<std::string> applied = testbed::Kubectl(
-      {"apply", "--server-side", "--force-conflicts", "--field-manager=werf-gateway-tests", "-f", crd});
-  if (!applied.ok()) return applied.status();
-  return testbed::Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
-                           "crd/werfbundles.werf.io"})
-      .status();
-}
 
 absl::StatusOr<std::unique_ptr<TestNamespace>> TestNamespace::Create(absl::string_view prefix) {
   auto ns = std::make_unique<test_support::ScopedNamespace>(prefix);

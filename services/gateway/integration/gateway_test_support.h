@@ -55,10 +55,6 @@ class GatewayProcess {
   std::string http_address_;
 };
 
-// The WerfBundle CRD from deploy/kustomize/base, applied server-side (idempotent) and
-// Established.
-absl::Status EnsureBundleCrd();
-
 // A fresh namespace ("<prefix>-<random>", a test_support::ScopedNamespace), deleted
 // (without waiting) by the destructor, which first drops the finalizers of its bundles.
 class TestNamespace {

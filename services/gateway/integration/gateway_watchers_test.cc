@@ -12,7 +12,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "libs/common/testing/status_testing.h"
 #include "services/gateway/integration/gateway_test_support.h"
+#include "test/support/crd.h"
 #include "werf/operator/v1/bundle_service.grpc.pb.h"
 
 namespace werf::gateway::testing {
@@ -24,7 +26,7 @@ constexpr int kWatchers = 100;
 constexpr int kChannels = 10;  // streams share connections as real clients' would
 
 TEST(GatewayWatchersTest, AHundredWatchersAllReceiveAChange) {
-  ASSERT_TRUE(EnsureBundleCrd().ok());
+  ASSERT_OK(test_support::InstallWerfBundleCrd());
   absl::StatusOr<std::unique_ptr<TestNamespace>> ns = TestNamespace::Create("gw-fanout");
   ASSERT_TRUE(ns.ok()) << ns.status();
   const std::string name = (*ns)->name();

@@ -24,6 +24,7 @@
 #include "test/integration/e2e/end_to_end_fixture.h"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/test_namespace.h"
 
 namespace werf::e2e {
 namespace {
@@ -146,12 +147,12 @@ TEST_F(EndToEndTest, ReconcileRequestedAtPollsAtOnce) {
 
 TEST_F(EndToEndTest, DeletingABundleRemovesItsJobsInEveryNamespace) {
   StartSystem({.gateway = false});
-  const std::string target = UniqueName("e2e-target");
-  ASSERT_OK(Kubectl({"create", "namespace", target}).status());
-  ASSERT_OK(Kubectl({"-n", target, "create", "serviceaccount", "deployer"}).status());
   // The target accepts this namespace's bundles running as its ServiceAccount "deployer".
-  ASSERT_OK(Kubectl({"annotate", "namespace", target, absl::StrCat("werf.io/accept-bundles-from=", ns_, "/deployer")})
-                .status());
+  const test_support::ScopedNamespace target_namespace(
+      "e2e-target", {.labels = {}, .annotations = {{"werf.io/accept-bundles-from", ns_ + "/deployer"}}});
+  ASSERT_OK(target_namespace.status());
+  const std::string& target = target_namespace.name();
+  ASSERT_OK(Kubectl({"-n", target, "create", "serviceaccount", "deployer"}).status());
   Push({"1.0.0"});
   ApplyBundle("web", "", "", target);
   ASSERT_OK(WaitField("web", "{.status.phase}", "Synced"));
@@ -163,7 +164,6 @@ TEST_F(EndToEndTest, DeletingABundleRemovesItsJobsInEveryNamespace) {
     absl::StatusOr<std::string> out = Kubectl({"-n", target, "get", "jobs", "-o", "name"});
     return out.ok() && out->empty();
   }, absl::Seconds(60)));
-  (void)Kubectl({"delete", "namespace", target, "--wait=false"});
 }
 
 TEST_F(EndToEndTest, RegistryFailuresFailAfterFiveAndRecoveryResets) {
@@ -357,8 +357,9 @@ TEST_F(EndToEndTest, ControllerKilledWithAJobInFlightFailsOverWithoutDuplicatesO
 // its namespace, and a viewer. The operator runs with the base RBAC of deploy/kustomize.
 TEST_F(EndToEndTest, ATenantCanDeployOnlyWhatItsNamespaceIsAllowed) {
   StartSystem({.gateway = false});
-  const std::string victim = UniqueName("e2e-victim");
-  ASSERT_OK(Kubectl({"create", "namespace", victim}).status());
+  const test_support::ScopedNamespace victim_namespace("e2e-victim");
+  ASSERT_OK(victim_namespace.status());
+  const std::string& victim = victim_namespace.name();
   ASSERT_OK(Kubectl({"-n", victim, "create", "serviceaccount", "admin"}).status());
   const std::string tenant = absl::StrCat("tenant-", ns_);
   const std::string viewer = absl::StrCat("viewer-", ns_);
@@ -429,7 +430,6 @@ TEST_F(EndToEndTest, ATenantCanDeployOnlyWhatItsNamespaceIsAllowed) {
   ASSERT_EQ(granted.size(), 1u);
   EXPECT_THAT(granted[0], ::testing::StartsWith(victim + "/"));
   (void)Kubectl({"-n", ns_, "delete", "werfbundle", "escalate", "--timeout=30s"});
-  (void)Kubectl({"delete", "namespace", victim, "--wait=false"});
 }
 
 TEST_F(EndToEndTest, PollersScaleOutAndInWithEveryRepositoryPolledByExactlyOne) {

@@ -4,17 +4,13 @@
 #ifndef WERF_OPERATOR_TEST_INTEGRATION_E2E_END_TO_END_FIXTURE_H_
 #define WERF_OPERATOR_TEST_INTEGRATION_E2E_END_TO_END_FIXTURE_H_
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -22,6 +18,8 @@
 #include "nlohmann/json.hpp"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/crd.h"
+#include "test/support/test_namespace.h"
 #include "test/support/unique_name.h"
 
 namespace werf::e2e {
@@ -34,13 +32,18 @@ class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(testbed::EnsureTestbed().ok());
-    ASSERT_OK(testbed::ApplyYaml(ReadCrd()));
+    // The CRD with its 1m floor on intervals lowered to 1s: these tests poll every 2s to
+    // be quick, while the floor protects real registries. A CRD without that floor fails
+    // here (InstallWerfBundleCrd refuses a replacement that matches nothing), so this never
+    // silently tests something else.
+    ASSERT_OK(test_support::InstallWerfBundleCrd({.replacements = {{"duration('1m')", "duration('1s')"}}}));
     absl::StatusOr<testbed::Registry> registry = testbed::GetRegistry(testbed::RegistryFlavour::kAnonymous);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *registry;
-    ns_ = UniqueName("e2e");
+    namespace_ = std::make_unique<test_support::ScopedNamespace>("e2e");
+    ns_ = namespace_->name();
     repository_ = absl::StrCat("e2e/", ns_);
-    ASSERT_OK(Kubectl({"create", "namespace", ns_}).status());
+    ASSERT_OK(namespace_->status());
     ASSERT_OK(Kubectl({"-n", ns_, "create", "serviceaccount", "deployer"}).status());
   }
 
@@ -58,7 +61,7 @@ class EndToEndTest : public ::testing::Test {
                        R"({"metadata":{"finalizers":null}})"});
       }
     }
-    (void)Kubectl({"delete", "namespace", ns_, "--wait=false"});
+    namespace_.reset();  // deletes it, without waiting
   }
 
   // How often the bundle's resourceVersion changes within `window` (polled every 200 ms).
@@ -78,20 +81,6 @@ class EndToEndTest : public ::testing::Test {
       last = now;
     }
     return changes;
-  }
-
-  // The CRD with its 1m floor on intervals lowered to 1s: these tests poll every 2s to
-  // be quick, while the floor protects real registries. A CRD without that floor fails
-  // here, so this never silently tests something else.
-  static std::string ReadCrd() {
-    std::ifstream in(WERF_CRD_PATH);
-    std::stringstream text;
-    text << in.rdbuf();
-    constexpr absl::string_view kFloor = "duration('1m')";
-    if (!absl::StrContains(text.str(), kFloor)) {
-      ADD_FAILURE() << WERF_CRD_PATH << " no longer holds " << kFloor << "; update ReadCrd";
-    }
-    return absl::StrReplaceAll(text.str(), {{kFloor, "duration('1s')"}});
   }
 
   void StartSystem(SystemOptions options = {}) {
@@ -177,6 +166,7 @@ class EndToEndTest : public ::testing::Test {
 
   std::unique_ptr<OperatorSystem> system_;
   testbed::Registry registry_;
+  std::unique_ptr<test_support::ScopedNamespace> namespace_;  // the test's own; ns_ is its name
   std::string ns_;
   std::string repository_;
 };

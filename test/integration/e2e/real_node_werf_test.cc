@@ -19,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -40,6 +41,7 @@
 #include "nlohmann/json.hpp"
 #include "test/integration/e2e/http_receiver.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/test_namespace.h"
 
 #ifndef WERF_SOURCE_DIR
 #error "WERF_SOURCE_DIR must name the source tree"
@@ -143,13 +145,16 @@ class RealNodeWerfTest : public ::testing::Test {
                       "testbed_node_up brings one up where the host can run it)";
     }
     ASSERT_TRUE(installed) << *install_error;
-    ns_ = tb::UniqueName("rnw");
     const std::string label = tb::Env().Value("WERF_TESTBED_REAL_NODE_LABEL");
-    ASSERT_OK(tb::ApplyYaml(absl::StrCat(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ", ns_, "\n  annotations:\n",
-        "    scheduler.alpha.kubernetes.io/node-selector: ", label, "=true\n",
-        "    scheduler.alpha.kubernetes.io/defaultTolerations: '[{\"key\":\"", label,
-        "\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]'\n")));
+    const std::string tolerations =
+        absl::StrCat(R"([{"key":")", label, R"(","operator":"Exists","effect":"NoSchedule"}])");
+    namespace_ = std::make_unique<test_support::ScopedNamespace>(
+        "rnw", test_support::NamespaceOptions{
+                   .labels = {},
+                   .annotations = {{"scheduler.alpha.kubernetes.io/node-selector", label + "=true"},
+                                   {"scheduler.alpha.kubernetes.io/defaultTolerations", tolerations}}});
+    ns_ = namespace_->name();
+    ASSERT_OK(namespace_->status());
     const std::string rbac = absl::StrReplaceAll(ReadFile(kSource + "/deploy/target-namespace/werf-deploy-rbac.yaml"),
                                                  {{"namespace: my-app", "namespace: " + ns_}});
     ASSERT_FALSE(rbac.empty());
@@ -166,7 +171,7 @@ class RealNodeWerfTest : public ::testing::Test {
       }
     }
     (void)tb::Kubectl({"delete", "werfbundles", "-n", ns_, "--all", "--timeout=60s"}, Timeout(absl::Seconds(90)));
-    (void)tb::Kubectl({"delete", "namespace", ns_, "--wait=false"});
+    namespace_.reset();  // deletes it, without waiting
   }
 
   // publish-bundle.sh --external: the reference names the registry as pods on the node reach it.
@@ -336,6 +341,8 @@ class RealNodeWerfTest : public ::testing::Test {
     return list.dump();
   }
 
+  // The test's namespace, on the real node by its annotations; ns_ is its name.
+  std::unique_ptr<test_support::ScopedNamespace> namespace_;
   std::string ns_;
 };
 

@@ -47,6 +47,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "httplib.h"
+#include "libs/common/status_context.h"
 #include "libs/hub/job_labels.h"
 #include "libs/kube/cluster_config.h"
 #include "libs/kube/informer.h"
@@ -59,6 +60,8 @@
 #include "test/bench/watch_fanout.h"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/crd.h"
+#include "test/support/test_namespace.h"
 
 namespace werf::e2e {
 namespace {
@@ -482,9 +485,7 @@ absl::Status ScaleBench::SetUp() {
       kube::RestClient::Create(*std::move(cluster), {.qps = 2000, .burst = 4000, .user_agent = "scale-bench"});
   if (!admin.ok()) return admin.status();
   admin_ = *std::move(admin);
-  absl::StatusOr<std::string> crd = testbed::RunCommandOk({"cat", WERF_CRD_PATH});
-  if (!crd.ok()) return crd.status();
-  if (absl::Status applied = testbed::ApplyYaml(*crd); !applied.ok()) return applied;
+  if (absl::Status crd = test_support::InstallWerfBundleCrd(); !crd.ok()) return crd;
 
   for (auto [flavour, registry] : {std::pair{testbed::RegistryFlavour::kAnonymous, &layout_.anonymous},
                                    std::pair{testbed::RegistryFlavour::kBasic, &layout_.basic}}) {
@@ -506,8 +507,12 @@ absl::Status ScaleBench::SetUp() {
   std::string objects;
   for (int n = 0; n < config_.namespaces; ++n) {
     const std::string ns = absl::StrCat("scale-", n);
-    absl::StrAppend(&objects, "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ", ns,
-                    "}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: ", ns,
+    // A test bed that did not go down above still holds them; that is fine, as for the apply below.
+    if (absl::Status created = test_support::CreateNamespace(*admin_, ns);
+        !created.ok() && !absl::IsAlreadyExists(created)) {
+      return created;
+    }
+    absl::StrAppend(&objects, "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: ", ns,
                     "}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: registry-creds, namespace: ", ns,
                     "}\ntype: kubernetes.io/basic-auth\nstringData: {username: \"", layout_.basic.username,
                     "\", password: \"", layout_.basic.password, "\"}\n");
@@ -826,7 +831,7 @@ absl::Status ScaleBench::GatewayLoad() {
                        .total = s.total,
                        .concurrency = concurrency,
                        .connections = 1});
-    if (!ran.ok()) return absl::Status(ran.status().code(), absl::StrCat("ghz ", s.scenario, ": ", ran.status().message()));
+    if (!ran.ok()) return common::WithContext(ran.status(), absl::StrCat("ghz ", s.scenario));
     const ProcessSample after = SampleProcess(gateway->pid());
     phase["scenarios"].push_back(
         {{"scenario", s.scenario}, {"count", ran->count}, {"errors", ran->errors}, {"rps", ran->rps},

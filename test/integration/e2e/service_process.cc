@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_context.h"
 #include "test/support/service_log.h"
 
 namespace werf::e2e {
@@ -27,8 +28,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   std::unique_ptr<ServiceProcess> process(new ServiceProcess(*std::move(child)));
   absl::StatusOr<test_support::ServingLine> serving = test_support::WaitForServing(*process->process_, timeout);
   if (!serving.ok()) {
-    return absl::Status(serving.status().code(),
-                        absl::StrCat(name, " did not start serving (see ", log_path, "): ", serving.status().message()));
+    return common::WithContext(serving.status(), absl::StrCat(name, " did not start serving (see ", log_path, ")"));
   }
   process->grpc_address_ = serving->grpc_address;
   process->http_address_ = serving->http_address;

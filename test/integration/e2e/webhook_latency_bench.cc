@@ -38,9 +38,12 @@
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "libs/common/status_context.h"
 #include "nlohmann/json.hpp"
 #include "test/integration/e2e/operator_system.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/crd.h"
+#include "test/support/test_namespace.h"
 
 namespace werf::e2e {
 namespace {
@@ -153,25 +156,18 @@ class Bench {
  public:
   absl::Status SetUp() {
     if (absl::StatusOr<const testbed::TestbedEnv*> env = testbed::EnsureTestbed(); !env.ok()) return env.status();
-    if (absl::StatusOr<std::string> crd = testbed::RunCommandOk({"cat", WERF_CRD_PATH}); !crd.ok()) {
-      return crd.status();
-    } else if (absl::Status applied = testbed::ApplyYaml(*crd); !applied.ok()) {
-      return applied;
-    }
+    if (absl::Status crd = test_support::InstallWerfBundleCrd(); !crd.ok()) return crd;
     absl::StatusOr<testbed::Registry> registry = testbed::GetRegistry(testbed::RegistryFlavour::kAnonymous);
     if (!registry.ok()) return registry.status();
     registry_ = *registry;
-    ns_ = testbed::UniqueName("bench-webhook");
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"create", "namespace", ns_},
-          std::vector<std::string>{"-n", ns_, "create", "serviceaccount", "deployer"}}) {
-      if (absl::StatusOr<std::string> out = testbed::Kubectl(args); !out.ok()) return out.status();
-    }
-    return absl::OkStatus();
+    namespace_ = std::make_unique<test_support::ScopedNamespace>("bench-webhook");
+    if (!namespace_->ok()) return namespace_->status();
+    ns_ = namespace_->name();
+    return testbed::Kubectl({"-n", ns_, "create", "serviceaccount", "deployer"}).status();
   }
   void TearDown() {
     (void)testbed::Kubectl({"-n", ns_, "delete", "werfbundles", "--all", "--timeout=30s"});
-    (void)testbed::Kubectl({"delete", "namespace", ns_, "--wait=false"});
+    namespace_.reset();  // deletes it, without waiting
   }
 
   absl::StatusOr<PhaseResult> Run(const std::string& phase, bool webhooks, absl::Duration interval, int pushes) {
@@ -213,7 +209,7 @@ class Bench {
       if (absl::Status pushed = testbed::PushTags(registry_, repository, {tag}); !pushed.ok()) return pushed;
       const absl::Time pushed_at = absl::Now();
       absl::StatusOr<absl::Time> job = (*watch)->WaitForNewJob(known, interval + absl::Seconds(30));
-      if (!job.ok()) return absl::Status(job.status().code(), absl::StrCat("push of ", tag, ": ", job.status().message()));
+      if (!job.ok()) return common::WithContext(job.status(), absl::StrCat("push of ", tag));
       result.samples.push_back({.push = pushed_at - start, .latency = *job - start});
       std::cerr << absl::StrFormat("[%s] %s: Job after %.0f ms (push %.0f ms)\n", phase, tag,
                                    absl::ToDoubleMilliseconds(*job - start),
@@ -232,6 +228,7 @@ class Bench {
   }
 
   testbed::Registry registry_;
+  std::unique_ptr<test_support::ScopedNamespace> namespace_;
   std::string ns_;
 };
 

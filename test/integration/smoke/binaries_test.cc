@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_split.h"
@@ -23,6 +24,7 @@
 #include "nlohmann/json.hpp"
 #include "test/integration/testbed/testbed_support.h"
 #include "test/support/child_process.h"
+#include "test/support/crd.h"
 #include "test/support/run_command.h"
 #include "test/support/service_log.h"
 
@@ -86,7 +88,8 @@ class BinaryTest : public ::testing::TestWithParam<Binary> {
  protected:
   static void SetUpTestSuite() {
     ASSERT_TRUE(werf::testbed::EnsureTestbed().ok());
-    ASSERT_TRUE(werf::testbed::Kubectl({"apply", "--server-side", "--force-conflicts", "-f", WERF_CRD_PATH}).ok());
+    const absl::Status crd = werf::test_support::InstallWerfBundleCrd();
+    ASSERT_TRUE(crd.ok()) << crd;
     std::vector<std::string> args = CommonArgs();
     args.insert(args.begin(), WERF_CONTROLLER_BINARY);
     args.push_back("--leader_election_namespace=default");

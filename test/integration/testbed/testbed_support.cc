@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "libs/common/status_context.h"
 #include "nlohmann/json.hpp"
 
 namespace werf::testbed {
@@ -517,7 +518,7 @@ absl::Status PushTags(const Registry& registry, absl::string_view repository, co
     if (same_digest && i > 0) {
       auto tagged = RunCommandOk({"crane", "tag", absl::StrCat(base, ":", tags[0]), tags[i]}, options);
       if (!tagged.ok())
-        return absl::Status(tagged.status().code(), absl::StrCat("tag ", ref, ": ", tagged.status().message()));
+        return common::WithContext(tagged.status(), absl::StrCat("tag ", ref));
       continue;
     }
     // One small file per push makes a distinct layer, hence a distinct digest: pushing
@@ -534,7 +535,7 @@ absl::Status PushTags(const Registry& registry, absl::string_view repository, co
     if (!tarred.ok()) return tarred.status();
     auto pushed = RunCommandOk({"crane", "append", "-f", layer, "-t", ref}, options);
     if (!pushed.ok())
-      return absl::Status(pushed.status().code(), absl::StrCat("push ", ref, ": ", pushed.status().message()));
+      return common::WithContext(pushed.status(), absl::StrCat("push ", ref));
   }
   return absl::OkStatus();
 }
@@ -554,7 +555,7 @@ absl::Status AnnotateManifest(const Registry& registry, absl::string_view reposi
   }
   auto mutated = RunCommandOk(args, options);
   if (!mutated.ok()) {
-    return absl::Status(mutated.status().code(), absl::StrCat("annotate ", ref, ": ", mutated.status().message()));
+    return common::WithContext(mutated.status(), absl::StrCat("annotate ", ref));
   }
   return absl::OkStatus();
 }
@@ -593,8 +594,7 @@ absl::StatusOr<std::vector<PublishedBundle>> PublishBundle(const Registry& regis
   options.env = {{"WERF_TESTBED_ENV", (*env)->Value("WERF_TESTBED_ENV")}};
   auto out = RunCommandOk(argv, options);
   if (!out.ok()) {
-    return absl::Status(out.status().code(), absl::StrCat("publish ", chart, " as ", registry.host, "/", repository,
-                                                          ": ", out.status().message()));
+    return common::WithContext(out.status(), absl::StrCat("publish ", chart, " as ", registry.host, "/", repository));
   }
   std::vector<PublishedBundle> published;
   for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipWhitespace())) {

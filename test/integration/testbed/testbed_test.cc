@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "libs/common/testing/status_testing.h"
 #include "nlohmann/json.hpp"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/admin_client.h"
 #include "test/support/test_namespace.h"
 
 namespace werf::testbed {
@@ -559,10 +561,12 @@ TEST(RealNodeDown, DownLeavesNothingBehind) {
   const std::string state = Env().Value("WERF_TESTBED_DIR");
   const std::string cgroup = Env().Value("WERF_TESTBED_REAL_NODE_CGROUP");
   ASSERT_FALSE(cgroup.empty());
-  // A pod running while the test bed goes down: its containers and shim must go too.
+  // A pod running while the test bed goes down: its containers and shim must go too. (Its
+  // namespace is not a ScopedNamespace: deleting it would stop the pod before the test bed.)
   {
     const std::string ns = UniqueName("node-down");
-    ASSERT_OK(Kubectl({"create", "namespace", ns}).status());
+    ASSERT_OK_AND_ASSIGN(const std::shared_ptr<kube::RestClient> admin, werf::test_support::AdminClient());
+    ASSERT_OK(werf::test_support::CreateNamespace(*admin, ns));
     ASSERT_OK(ApplyYaml(RealNodePodYaml(ns, "sleeper", "exec sleep 3600")));
     ASSERT_OK(WaitForPodReady(ns, "sleeper"));
   }

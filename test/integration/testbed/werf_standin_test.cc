@@ -22,7 +22,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/testing/status_testing.h"
-#include "libs/kube/cluster_config.h"
 #include "libs/kube/rest_client.h"
 #include "nlohmann/json.hpp"
 #include "services/converger/job_builder.h"
@@ -33,6 +32,8 @@
 #include "services/converger/werf_entrypoint.h"
 #include "test/integration/testbed/local_job.h"
 #include "test/integration/testbed/testbed_support.h"
+#include "test/support/admin_client.h"
+#include "test/support/test_namespace.h"
 
 #ifndef WERF_TARGET_NAMESPACE_RBAC
 #error "WERF_TARGET_NAMESPACE_RBAC must name deploy/target-namespace/werf-deploy-rbac.yaml"
@@ -65,12 +66,6 @@ tb::LocalJobOptions ReplacedArgs(std::vector<std::string> args) {
   return options;
 }
 
-absl::StatusOr<std::shared_ptr<kube::RestClient>> Client() {
-  absl::StatusOr<kube::ClusterConfig> config = kube::LoadKubeconfig(tb::Env().Value("KUBECONFIG"));
-  if (!config.ok()) return config.status();
-  return kube::RestClient::Create(*std::move(config));
-}
-
 // The Job's outcome as the converger would observe it: the Job controller's condition (Complete
 // for exit 0, else Failed) around the pod's real exit code, termination message and log.
 pb::JobObservation Observe(const JobManifests& manifests, const tb::LocalJobResult& ran) {
@@ -93,16 +88,17 @@ class WerfStandinTest : public ::testing::Test {
     const std::string rbac = absl::StrReplaceAll(ReadFile(WERF_TARGET_NAMESPACE_RBAC),
                                                  {{"namespace: my-app", "namespace: " + ns_}});
     ASSERT_FALSE(rbac.empty());
-    ASSERT_OK(tb::ApplyYaml(absl::StrCat("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ", ns_, "\n")));
-    ASSERT_OK(tb::ApplyYaml(rbac));
-    absl::StatusOr<std::shared_ptr<kube::RestClient>> client = Client();
+    absl::StatusOr<std::shared_ptr<kube::RestClient>> client = test_support::AdminClient();
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *client;
+    ASSERT_OK(test_support::CreateNamespace(*client_, ns_));
+    ASSERT_OK(tb::ApplyYaml(rbac));
   }
 
   void TearDown() override {
+    // A failed test leaves its namespace for a look (not a ScopedNamespace for that reason).
     if (!HasFailure()) {
-      (void)tb::Kubectl({"delete", "namespace", ns_, "--wait=false", "--ignore-not-found"});
+      if (client_ != nullptr) (void)test_support::DeleteNamespace(*client_, ns_);
       for (const std::string& root : roots_) std::filesystem::remove_all(root);
     }
   }
