@@ -179,11 +179,12 @@ page="http://127.0.0.1:$port/?namespace=$apps#token=$token"
 # Chromium's virtual-time budget sometimes ends before the SSE stream's first message comes through
 # the port-forward (the page still says "connecting"); a fresh load then gets it, as in
 # gateway_dashboard_test.
+hello_synced="data-key=\"$apps/hello\" data-phase=\"synced\""
 for _ in 1 2 3; do
   dom=$(chromium_run dom --virtual-time-budget=5000 --dump-dom "$page") || { cat "$work/chromium.err" >&2; fail "chromium --dump-dom failed"; }
-  grep -qF "data-key=\"$apps/hello\" data-phase=\"synced\"" <<<"$dom" && break
+  grep -qF "$hello_synced" <<<"$dom" && break
 done
-grep -qF "data-key=\"$apps/hello\" data-phase=\"synced\"" <<<"$dom" ||
+grep -qF "$hello_synced" <<<"$dom" ||
   { echo "$dom" | head -c 4000 >&2; fail "the dashboard did not show bundle hello as synced"; }
 grep -qF "$token" <<<"$dom" && fail "the dashboard's page holds the token"
 screenshot=${BUILD_DIR:-$work}/testbed-dashboard.png
